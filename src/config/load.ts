@@ -1,0 +1,138 @@
+/** Loads settings: defaults < config file < environment, validated by the schema. */
+import { readFileSync, statSync } from "node:fs";
+import { parse as parseToml, TomlError } from "smol-toml";
+import type { z } from "zod";
+import { type Env, paths } from "./paths.ts";
+import { type KeyInfo, keys, schema, type Settings } from "./schema.ts";
+
+export class ConfigError extends Error {
+  constructor(message: string, readonly file: string, readonly key?: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export interface LoadedConfig {
+  settings: Settings;
+  file: string;
+  exists: boolean;
+  /** One line each; the caller prints them once. */
+  warnings: string[];
+}
+
+type Table = Record<string, unknown>;
+
+export function loadConfig(env: Env = process.env): LoadedConfig {
+  const file = paths(env).config;
+  let text: string | undefined;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, file);
+    }
+  }
+  const loaded = parseConfig(text, file, env);
+  if (text !== undefined && process.platform !== "win32" && (statSync(file).mode & 0o077) !== 0) {
+    loaded.warnings.push(
+      `config file ${file} is readable by group or others; run: chmod 600 ${file}`,
+    );
+  }
+  return loaded;
+}
+
+/** Pure core of loadConfig: `text` is the file's content, undefined when there is no file. */
+export function parseConfig(text: string | undefined, file: string, env: Env = {}): LoadedConfig {
+  const warnings: string[] = [];
+  const raw = text === undefined ? {} : parseTomlText(text, file);
+  const known = keys();
+  const merged: Record<string, Table> = {};
+  for (const [section, value] of Object.entries(raw)) {
+    if (!known.some((k) => k.section === section)) {
+      warnings.push(`config ${file}: unknown section [${section}] ignored`);
+      continue;
+    }
+    if (!isTable(value)) {
+      throw new ConfigError(`config ${file}: [${section}] must be a table`, file, section);
+    }
+    merged[section] = {};
+    for (const [name, v] of Object.entries(value)) {
+      if (known.some((k) => k.section === section && k.name === name)) merged[section][name] = v;
+      else warnings.push(`config ${file}: unknown key ${section}.${name} ignored`);
+    }
+  }
+
+  const fromEnv = new Map<string, string>();
+  for (const info of known) {
+    const variable = info.env.find((name) => env[name] !== undefined && env[name] !== "");
+    if (!variable) continue;
+    (merged[info.section] ??= {})[info.name] = envValue(info, env[variable]!, variable, file);
+    fromEnv.set(info.path, variable);
+  }
+
+  const result = schema.safeParse(merged);
+  if (!result.success) throw describeIssue(result.error.issues[0], file, fromEnv);
+  return { settings: result.data, file, exists: text !== undefined, warnings };
+}
+
+function parseTomlText(text: string, file: string): Table {
+  try {
+    return parseToml(text) as Table;
+  } catch (error) {
+    if (error instanceof TomlError) {
+      const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+      throw new ConfigError(
+        `config ${file}:${error.line}:${error.column}: invalid TOML: ${reason}`,
+        file,
+      );
+    }
+    throw error;
+  }
+}
+
+function isTable(value: unknown): value is Table {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Environment strings become the type the key expects; the schema then validates them. */
+function envValue(info: KeyInfo, text: string, variable: string, file: string): unknown {
+  const wanted = info.defaultValue;
+  if (typeof wanted === "boolean") {
+    if (/^(1|true|yes|on)$/i.test(text)) return true;
+    if (/^(0|false|no|off)$/i.test(text)) return false;
+    throw new ConfigError(
+      `${variable}: expected 1/0, true/false, yes/no or on/off`,
+      file,
+      info.path,
+    );
+  }
+  if (typeof wanted === "number") {
+    const n = Number(text);
+    return text.trim() === "" || Number.isNaN(n) ? text : n;
+  }
+  if (Array.isArray(wanted)) {
+    if (!text.trim().startsWith("[")) return text.split(",").map((s) => s.trim()).filter(Boolean);
+    try {
+      return JSON.parse(text);
+    } catch {
+      throw new ConfigError(`${variable}: expected a JSON array`, file, info.path);
+    }
+  }
+  return text;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, file: string, fromEnv: Map<string, string>) {
+  const keyPath = issue.path.map((
+    p,
+    i,
+  ) => (typeof p === "number" ? `[${p}]` : i ? `.${String(p)}` : String(p)))
+    .join("");
+  const topKey = issue.path.slice(0, 2).join(".");
+  const where = fromEnv.has(topKey)
+    ? `environment variable ${fromEnv.get(topKey)} (key ${keyPath})`
+    : `config ${file}: key ${keyPath}`;
+  const message = issue.code === "unrecognized_keys"
+    ? `unknown key(s) ${issue.keys.join(", ")}`
+    : issue.message.replace(/^Invalid (input|option): /, "");
+  return new ConfigError(`${where}: ${message}`, file, keyPath);
+}
