@@ -1,38 +1,19 @@
 #!/usr/bin/env bun
 /** argv → command. Global flags come before the command; everything after it is the command's. */
 import { parseArgs } from "node:util";
-import { commands, findCommand } from "./cli/commands.ts";
+import { type Command, commands, findCommand } from "./cli/commands.ts";
 import { versionLine } from "./version.ts";
 
 const USAGE_EXIT = 2;
 
-function help(): string {
-  const width = Math.max(...commands.map((c) => c.name.length), "help".length);
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  lines.push(`  ${"help".padEnd(width)}  Show help for a command.`);
-  return [
-    "ficta: a local secret airlock for coding agents.",
-    "",
-    "Usage: ficta <command> [arguments]",
-    "       ficta --version | --help",
-    "",
-    "Commands:",
-    ...lines,
-    "",
-    "`ficta help <command>` shows a command's usage.",
-  ].join("\n");
-}
+export type Dispatch =
+  | { kind: "version" }
+  | { kind: "help"; command?: Command; exit: number }
+  | { kind: "run"; command: Command; args: string[] }
+  | { kind: "usage-error"; message: string };
 
-function unknownCommand(name: string): number {
-  const near = commands.find((c) => c.name.startsWith(name.slice(0, 2)));
-  process.stderr.write(
-    `ficta: unknown command '${name}'.${near ? ` Did you mean '${near.name}'?` : ""} ` +
-      "Run 'ficta --help' for the list.\n",
-  );
-  return USAGE_EXIT;
-}
-
-export async function main(argv: string[]): Promise<number> {
+/** Decides what argv asks for, without running anything. */
+export function dispatch(argv: string[]): Dispatch {
   const commandAt = argv.findIndex((arg) => !arg.startsWith("-"));
   const globals = commandAt < 0 ? argv : argv.slice(0, commandAt);
   let flags;
@@ -43,38 +24,66 @@ export async function main(argv: string[]): Promise<number> {
       strict: true,
     }).values;
   } catch (error) {
-    process.stderr.write(`ficta: ${(error as Error).message}. Run 'ficta --help'.\n`);
-    return USAGE_EXIT;
+    return { kind: "usage-error", message: `${(error as Error).message}. Run 'ficta --help'.` };
   }
-  if (flags.version) {
-    console.log(versionLine());
-    return 0;
-  }
-  if (flags.help || commandAt < 0) {
-    console.log(help());
-    return flags.help ? 0 : USAGE_EXIT;
-  }
+  if (flags.version) return { kind: "version" };
+  if (flags.help) return { kind: "help", exit: 0 };
+  if (commandAt < 0) return { kind: "help", exit: USAGE_EXIT };
 
   const name = argv[commandAt];
-  const rest = argv.slice(commandAt + 1);
+  const args = argv.slice(commandAt + 1);
+  if (name === "version") return { kind: "version" };
   if (name === "help") {
-    if (rest.length === 0) {
-      console.log(help());
-      return 0;
-    }
-    const command = findCommand(rest[0]);
-    if (!command) return unknownCommand(rest[0]);
-    console.log(`${command.summary}\n\nUsage: ${command.usage}`);
-    return 0;
-  }
-  if (name === "version") {
-    console.log(versionLine());
-    return 0;
+    if (args.length === 0) return { kind: "help", exit: 0 };
+    const command = findCommand(args[0]);
+    return command ? { kind: "help", command, exit: 0 } : unknownCommand(args[0]);
   }
   const command = findCommand(name);
-  if (!command) return unknownCommand(name);
-  const { run } = await command.load();
-  return await run(rest);
+  return command ? { kind: "run", command, args } : unknownCommand(name);
+}
+
+function unknownCommand(name: string): Dispatch {
+  const near = commands.find((c) => c.name.startsWith(name.slice(0, 2)));
+  return {
+    kind: "usage-error",
+    message: `unknown command '${name}'.${near ? ` Did you mean '${near.name}'?` : ""} ` +
+      "Run 'ficta --help' for the list.",
+  };
+}
+
+export function helpText(command?: Command): string {
+  if (command) return `${command.summary}\n\nUsage: ${command.usage}`;
+  const width = Math.max(...commands.map((c) => c.name.length), "help".length);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  lines.push(`  ${"help".padEnd(width)}  Show a command's usage: ficta help <command>.`);
+  return [
+    "ficta: a local secret airlock for coding agents.",
+    "",
+    "Usage: ficta <command> [arguments]",
+    "       ficta --version | --help",
+    "",
+    "Commands:",
+    ...lines,
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const action = dispatch(argv);
+  switch (action.kind) {
+    case "version":
+      console.log(versionLine());
+      return 0;
+    case "help":
+      console.log(helpText(action.command));
+      return action.exit;
+    case "usage-error":
+      process.stderr.write(`ficta: ${action.message}\n`);
+      return USAGE_EXIT;
+    case "run": {
+      const { run } = await action.command.load();
+      return await run(action.args);
+    }
+  }
 }
 
 if (import.meta.main) process.exit(await main(process.argv.slice(2)));
