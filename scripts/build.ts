@@ -14,6 +14,14 @@ export async function compile(target: Bun.Build.CompileTarget | undefined, outfi
   const result = await Bun.build({
     entrypoints: ["src/main.ts"],
     minify: true,
+    // Each lazily loaded command becomes its own chunk inside the binary. Without it the bundle
+    // is one module, every node: builtin any command imports (zlib, crypto, readline, ...) is
+    // loaded at startup, and `ficta --version` takes ~22 ms instead of ~7 ms.
+    splitting: true,
+    // Precompiled bytecode skips parsing at start-up (zod's schema code is the bulk): a launch
+    // reaches Codex ~12 ms sooner. ESM keeps the lazily loaded chunks above working.
+    bytecode: true,
+    format: "esm",
     define: { FICTA_BUILD_COMMIT: JSON.stringify(await gitCommit()) },
     compile: {
       ...(target ? { target } : {}),

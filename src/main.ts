@@ -2,6 +2,7 @@
 /** argv → command. Global flags come before the command; everything after it is the command's. */
 import { parseArgs } from "node:util";
 import { type Command, commands, findCommand } from "./cli/commands.ts";
+import { say } from "./cli/say.ts";
 import { versionLine } from "./version.ts";
 
 const USAGE_EXIT = 2;
@@ -77,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(helpText(action.command));
       return action.exit;
     case "usage-error":
-      process.stderr.write(`ficta: ${action.message}\n`);
+      say(action.message);
       return USAGE_EXIT;
     case "run": {
       const { run } = await action.command.load();

@@ -20,6 +20,48 @@ export const commands: Command[] = [
     usage: "ficta codex [codex arguments...]   (every argument is passed to Codex untouched)",
     load: () => import("./codex.ts"),
   },
+  {
+    name: "install",
+    summary: "Make `codex` run through ficta: a shim in ~/.ficta/bin, first on PATH.",
+    usage: "ficta install [--dir DIR] [--force] [--no-shell]",
+    load: () => import("./install.ts"),
+  },
+  {
+    name: "uninstall",
+    summary: "Remove ficta's codex shim and PATH blocks (config, key and logs are kept).",
+    usage: "ficta uninstall [--dir DIR]",
+    load: () => import("./uninstall.ts"),
+  },
+  {
+    name: "disable",
+    summary: "Let `codex` run the real Codex untouched until `ficta enable`.",
+    usage: "ficta disable   (FICTA_DISABLE=1 bypasses ficta for one run)",
+    load: () => import("./disable.ts"),
+  },
+  {
+    name: "enable",
+    summary: "Undo `ficta disable`: `codex` runs through ficta again.",
+    usage: "ficta enable",
+    load: () => import("./enable.ts"),
+  },
+  {
+    name: "setup",
+    summary: "Choose what to protect, write ~/.ficta/config.toml and install the shim.",
+    usage: "ficta setup [--yes] [--no-install]   (--yes takes every default without asking)",
+    load: () => import("./setup.ts"),
+  },
+  {
+    name: "registry",
+    summary: "List what would be protected here: names, lengths, forms; never values.",
+    usage: "ficta registry [--json]",
+    load: () => import("./registry.ts"),
+  },
+  {
+    name: "doctor",
+    summary: "Check that protection works here: config, Codex, shim, live self-test.",
+    usage: "ficta doctor [codex] [--json]   (exit 0: all good, 1: a problem)",
+    load: () => import("./doctor.ts"),
+  },
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -31,6 +31,8 @@ const commandSource = z.object({
   argv: z.array(z.string()).min(1),
   format: z.enum(COMMAND_FORMATS).default("auto"),
   timeout_ms: z.number().int().positive().default(10_000),
+  /** Variables passed to the command besides PATH, HOME and locale: names or `PREFIX_*`. */
+  env: z.array(z.string().min(1)).optional(),
 }).strict();
 
 export const schema = z.object({
@@ -66,7 +68,7 @@ export const schema = z.object({
     }),
     command: key(z.array(commandSource).default([]), {
       description:
-        "Secret-manager commands ([[registry.command]]: name, argv, format, timeout_ms) whose JSON or dotenv output is protected; JSON in the environment.",
+        "Secret-manager commands ([[registry.command]]: name, argv, format, timeout_ms, env) whose JSON or dotenv output is protected; `env` lists the variables (names or `PREFIX_*`) the command may see besides PATH, HOME and locale. JSON in the environment.",
     }),
   }).strict().prefault({}),
   detect: z.object({

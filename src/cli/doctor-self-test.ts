@@ -1,0 +1,356 @@
+/**
+ * doctor's live self-test: the real proxy, compiled with synthetic values generated now and a
+ * throw-away surrogate key, in front of a loopback upstream that records what reaches it and
+ * answers like the model. It proves, end to end and in this binary, that values are redacted,
+ * that the gate refuses what redaction missed with a 400, and that surrogates come back as the
+ * real values even split across SSE deltas and escaped inside tool-call arguments.
+ *
+ * The engine comes from a factory so a test can hand in a broken one; doctor passes the
+ * production `compileEngine`.
+ */
+import type { Settings } from "../config/schema.ts";
+import { importSurrogateKey, surrogateFor } from "../engine/surrogate.ts";
+import type { Engine, EngineOptions, Secret } from "../engine/types.ts";
+import { PROXY_TOKEN_HEADER, type RunningProxy, startProxy } from "../proxy/index.ts";
+import type { RequestEntry, Session } from "../report/index.ts";
+
+export type EngineFactory = (
+  secrets: Secret[],
+  key: CryptoKey,
+  options: EngineOptions,
+) => Promise<Engine>;
+
+export interface Proof {
+  name: "redaction" | "gate" | "restore-text" | "restore-tool-arguments";
+  ok: boolean;
+  detail: string;
+}
+
+export interface SelfTestResult {
+  ok: boolean;
+  proofs: Proof[];
+  elapsedMs: number;
+}
+
+const PLAIN = "FICTA_SELFTEST_PLAIN";
+const QUOTED = "FICTA_SELFTEST_QUOTED";
+const TIMEOUT_MS = 1500;
+
+/** The ways a value can sit in a Codex request: raw, in a JSON string, in JSON in a JSON string. */
+function wireForms(value: string): string[] {
+  const once = JSON.stringify(value).slice(1, -1);
+  return [value, once, JSON.stringify(once).slice(1, -1)];
+}
+
+/** Requests the proxy logged, kept in memory: the self-test writes nothing under ~/.ficta. */
+function memorySession(): Session & { entries: RequestEntry[] } {
+  const entries: RequestEntry[] = [];
+  return {
+    id: "doctor",
+    dir: "",
+    requestsLog: "",
+    bodiesLog: null,
+    pruned: [],
+    entries,
+    record: (entry) => void entries.push(entry),
+    recordBody: () => {},
+    totals: () => ({
+      requests: entries.length,
+      blocked: entries.filter((e) => e.blocked).length,
+      refused: 0,
+      valuesKeptOut: 0,
+      replacements: 0,
+      restored: 0,
+      unrestorable: 0,
+    }),
+    summaryLine: () => "",
+    writeStepSummary: () => false,
+    close: () => {},
+  };
+}
+
+/** Redaction switched off, everything else delegated: what the gate exists to catch. */
+export function withoutRedaction(engine: Engine): Engine {
+  return {
+    redactBytes: (input) => Promise.resolve({ output: input, counts: {} }),
+    redactText: (input) => Promise.resolve({ output: input, counts: {} }),
+    gateBytes: (input) => engine.gateBytes(input),
+    gateText: (input) => engine.gateText(input),
+    restorer: (contentType) => engine.restorer(contentType),
+    restoreText: (input) => engine.restoreText(input),
+    stats: () => engine.stats(),
+  };
+}
+
+interface ModelAnswer {
+  text: string;
+  /** The `arguments` JSON text of an exec_command call. */
+  args: string;
+}
+
+/** The SSE a Responses API model would stream, each surrogate cut across two deltas. */
+function sseAnswer(plain: string, quoted: string): { sse: string; expected: ModelAnswer } {
+  const text = `the plain value is ${plain} and the quoted one is ${quoted}.`;
+  // Inside single quotes the shell takes the value as written, so the restored command holds it
+  // verbatim (a bare word would be re-quoted for the shell).
+  const args = JSON.stringify({ cmd: `printf '%s\\n' '${quoted}'`, yield_time_ms: 1000 });
+  const cut = (s: string, token: string) => {
+    const at = s.indexOf(token) + Math.floor(token.length / 2);
+    return [s.slice(0, at), s.slice(at)];
+  };
+  const events: Record<string, unknown>[] = [
+    { type: "response.created", response: { id: "resp_doctor", status: "in_progress" } },
+    ...cut(text, plain).flatMap((part) => cut(part, quoted)).filter(Boolean).map((delta) => ({
+      type: "response.output_text.delta",
+      item_id: "msg_doctor",
+      output_index: 0,
+      content_index: 0,
+      delta,
+    })),
+    ...cut(args, quoted).map((delta) => ({
+      type: "response.function_call_arguments.delta",
+      item_id: "fc_doctor",
+      output_index: 1,
+      delta,
+    })),
+    {
+      type: "response.output_item.done",
+      output_index: 1,
+      item: {
+        type: "function_call",
+        id: "fc_doctor",
+        call_id: "call_doctor",
+        name: "exec_command",
+        arguments: args,
+      },
+    },
+    {
+      type: "response.completed",
+      response: {
+        id: "resp_doctor",
+        status: "completed",
+        usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
+      },
+    },
+  ];
+  const sse = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
+  return { sse, expected: { text, args } };
+}
+
+/** Streams `text` in 7-byte chunks, so SSE lines and surrogates also straddle reads. */
+function trickle(text: string): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + 7));
+      at += 7;
+    },
+  });
+}
+
+function firstLine(text: string): string {
+  return text.split("\n")[0].slice(0, 200);
+}
+
+/** What Codex would take from the stream: the text deltas and the tool call's arguments. */
+function readAnswer(sse: string): { text: string; deltaArgs: string; doneArgs: string } {
+  let text = "";
+  let deltaArgs = "";
+  let doneArgs = "";
+  for (const block of sse.split("\n\n")) {
+    const data = block.split("\n").find((line) => line.startsWith("data: "));
+    if (!data) continue;
+    const event = JSON.parse(data.slice("data: ".length));
+    if (event.type === "response.output_text.delta") text += event.delta;
+    if (event.type === "response.function_call_arguments.delta") deltaArgs += event.delta;
+    if (event.type === "response.output_item.done") doneArgs = event.item.arguments;
+  }
+  return { text, deltaArgs, doneArgs };
+}
+
+export async function selfTest(
+  settings: Settings,
+  compile: EngineFactory,
+): Promise<SelfTestResult> {
+  const started = performance.now();
+  const id = () => crypto.randomUUID().replaceAll("-", "");
+  const secrets: Secret[] = [
+    { name: PLAIN, source: "doctor", value: `selftest-${id()}` },
+    // A quote and a backslash: escaped once in a JSON string, twice in tool arguments.
+    { name: QUOTED, source: "doctor", value: `st"${id().slice(0, 12)}\\${id().slice(0, 12)}` },
+  ];
+  const [plain, quoted] = secrets.map((s) => s.value);
+  const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
+  const [plainSurrogate, quotedSurrogate] = await Promise.all(
+    secrets.map((s) => surrogateFor(key, s.value)),
+  );
+  const answer = sseAnswer(plainSurrogate, quotedSurrogate);
+
+  const received: string[] = [];
+  const upstream = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      received.push(await req.text());
+      return new Response(trickle(answer.sse), {
+        headers: { "content-type": "text/event-stream" },
+      });
+    },
+  });
+  const origin = `http://127.0.0.1:${upstream.port}`;
+  const proxySettings: Settings = {
+    ...settings,
+    upstream: { chatgpt: origin, openai: origin },
+    log: { ...settings.log, bodies: false },
+  };
+  const token = id();
+  const proxies: RunningProxy[] = [];
+  const proofs: Proof[] = [];
+  try {
+    const engine = await compile(secrets, key, {
+      encoded: settings.detect.encoded,
+      shapes: settings.detect.shapes,
+      disabledFormats: settings.detect.disabled_formats,
+      restoreIntoTools: "all",
+    });
+    const session = memorySession();
+    const start = (e: Engine) => {
+      const proxy = startProxy({
+        engine: e,
+        settings: proxySettings,
+        token,
+        session,
+        stderrIsTTY: true,
+      });
+      proxies.push(proxy);
+      return proxy;
+    };
+    // A Codex-shaped turn: the values as `cat .env` output and inside an echoed tool call.
+    const body = JSON.stringify({
+      model: "ficta-doctor",
+      stream: true,
+      input: [
+        {
+          type: "function_call_output",
+          call_id: "call_prev",
+          output: `Output:\n${PLAIN}=${plain}\n${QUOTED}=${quoted}\n`,
+        },
+        {
+          type: "function_call",
+          call_id: "call_prev",
+          name: "exec_command",
+          arguments: JSON.stringify({ cmd: `echo ${plain} ${quoted}` }),
+        },
+      ],
+    });
+    const send = (proxy: RunningProxy) =>
+      fetch(`${proxy.origin}/v1/responses`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "text/event-stream",
+          [PROXY_TOKEN_HEADER]: token,
+        },
+        body,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
+
+    const exchange = async (proxy: RunningProxy) => {
+      const response = await send(proxy);
+      return { response, text: await response.text() };
+    };
+    // One after the other, so what reached the upstream is known for each.
+    const redacted = await exchange(start(engine));
+    const forwarded = received.length;
+    const ungated = await exchange(start(withoutRedaction(engine)));
+    const gateLeaked = received.length > forwarded;
+
+    const sentUp = received.slice(0, forwarded).join("\n");
+    const leaked = secrets.filter((s) => wireForms(s.value).some((f) => sentUp.includes(f)));
+    const logged = JSON.stringify(session.entries);
+    const inLog = secrets.filter((s) => wireForms(s.value).some((f) => logged.includes(f)));
+    const swapped = sentUp.includes(plainSurrogate) && sentUp.includes(quotedSurrogate);
+    proofs.push({
+      name: "redaction",
+      ok: redacted.response.status === 200 && forwarded === 1 && leaked.length === 0 &&
+        swapped && inLog.length === 0,
+      detail: redacted.response.status !== 200
+        ? `the proxy answered ${redacted.response.status}: ${firstLine(redacted.text)}`
+        : forwarded !== 1
+        ? `the upstream received ${forwarded} request(s), expected 1`
+        : leaked.length
+        ? `LEAK: ${leaked.map((s) => s.name).join(", ")} reached the upstream`
+        : !swapped
+        ? "the upstream did not receive the expected surrogates"
+        : inLog.length
+        ? `the request log holds ${inLog.map((s) => s.name).join(", ")}`
+        : "both values reached the upstream only as surrogates; the request log holds none",
+    });
+
+    const refusal = ungated.text;
+    const gateOk = ungated.response.status === 400 &&
+      (ungated.response.headers.get("content-type") ?? "").startsWith("text/plain") &&
+      refusal.startsWith("ficta blocked this request") && refusal.includes(PLAIN) &&
+      refusal.includes(QUOTED) && !secrets.some((s) => refusal.includes(s.value));
+    proofs.push({
+      name: "gate",
+      ok: gateOk && !gateLeaked,
+      detail: gateLeaked
+        ? "LEAK: with redaction off the request reached the upstream"
+        : gateOk
+        ? "with redaction off, the request was refused with 400 text/plain naming both values"
+        : `with redaction off, the proxy answered ${ungated.response.status} instead of the 400 refusal`,
+    });
+
+    const got = readAnswer(redacted.text);
+    const expectedText = answer.expected.text.replace(plainSurrogate, plain).replace(
+      quotedSurrogate,
+      quoted,
+    );
+    const textOk = got.text === expectedText;
+    proofs.push({
+      name: "restore-text",
+      ok: textOk,
+      detail: textOk
+        ? "surrogates cut across SSE deltas came back as the real values"
+        : "the streamed text did not come back with the real values",
+    });
+
+    const command = (args: string) => {
+      try {
+        return JSON.parse(args).cmd as unknown;
+      } catch {
+        return undefined;
+      }
+    };
+    const wanted = `printf '%s\\n' '${quoted}'`;
+    const argsOk = command(got.deltaArgs) === wanted && command(got.doneArgs) === wanted;
+    proofs.push({
+      name: "restore-tool-arguments",
+      ok: argsOk,
+      detail: argsOk
+        ? "a value with a quote and a backslash came back correctly escaped in tool-call arguments"
+        : "the tool call's arguments did not come back as the real command",
+    });
+  } catch (error) {
+    const done = new Set(proofs.map((p) => p.name));
+    for (const name of ["redaction", "gate", "restore-text", "restore-tool-arguments"] as const) {
+      if (done.has(name)) continue;
+      proofs.push({
+        name,
+        ok: false,
+        detail: `not run: ${(error as Error).name}: ${(error as Error).message}`,
+      });
+    }
+  } finally {
+    await Promise.all(proxies.map((p) => p.stop()));
+    upstream.stop(true);
+  }
+  return {
+    ok: proofs.every((p) => p.ok),
+    proofs,
+    elapsedMs: Math.round(performance.now() - started),
+  };
+}

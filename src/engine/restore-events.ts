@@ -1,0 +1,326 @@
+/**
+ * Restore over complete SSE events of a Responses API stream. The delta events of one item part
+ * are one text cut in pieces: a delta whose end could be the start of a surrogate is held back
+ * (the whole event, for the time until the part's next delta). If the next delta completes a
+ * surrogate, the held start moves into it and is restored whole; if not, the held events go out
+ * as they came. The part's other events, the end of the response and the end of the stream send
+ * whatever is still held. Events that need nothing come back untouched (the caller keeps their
+ * bytes), so a stream without surrogates passes byte for byte.
+ */
+import { dataStart, eventName, lineEnd, nextEventEnd } from "./sse.ts";
+import {
+  decodedJson,
+  lastTokenEnd,
+  nextToken,
+  partialStart,
+  restoreSpan,
+  type Spot,
+  stringEnd,
+  type Values,
+} from "./restore-spans.ts";
+import { deltaSpot, restoreJson } from "./restore-json.ts";
+import { SURROGATE_LENGTH, SURROGATE_PREFIX } from "./surrogate.ts";
+
+/** Delta events whose pieces concatenate into one text per item part (most frequent first). */
+const DELTAS = [
+  "response.output_text.delta",
+  "response.function_call_arguments.delta",
+  "response.reasoning_summary_text.delta",
+  "response.custom_tool_call_input.delta",
+  "response.reasoning_text.delta",
+  "response.refusal.delta",
+  "response.mcp_call_arguments.delta",
+];
+
+/** Events after which no delta of the response can follow: everything held is flushed. */
+const ENDINGS = new Set([
+  "response.completed",
+  "response.failed",
+  "response.incomplete",
+  "response.output_item.added",
+  "error",
+]);
+
+/** Deltas of tool inputs that may carry a literal context (shell, JavaScript, patch). */
+const FOLLOWED = new Set([
+  "response.function_call_arguments.delta",
+  "response.custom_tool_call_input.delta",
+]);
+
+const DELTA_FIELD = '"delta":"';
+const ITEM_ID = '"item_id":';
+const OUTPUT_INDEX = '"output_index":';
+/** Which field tells the parts of an item apart, for the deltas whose items have several. */
+const PART_INDEX = new Map([
+  ["response.output_text.delta", '"content_index":'],
+  ["response.refusal.delta", '"content_index":'],
+  ["response.reasoning_text.delta", '"content_index":'],
+  ["response.reasoning_summary_text.delta", '"summary_index":'],
+]);
+const TYPE_FIRST = '{"type":"';
+
+/** A delta event held back because its end could be the start of a surrogate. */
+interface HeldEvent {
+  /** The event to send if the held text turns out not to be a surrogate (its own bytes if untouched). */
+  release: string;
+  /** The event to send if it is one: the delta without the held text ("" drops the event). */
+  truncated: string;
+}
+
+/** One item part's delta stream. */
+interface Part {
+  type: string;
+  itemId: string;
+  /** `"item_id":"<id>"`, to recognise the part's next delta without a lookup. */
+  needle: string;
+  spot: Spot;
+  /** The text (JSON string body) at the end of the held events that may become a surrogate. */
+  held: string;
+  events: HeldEvent[];
+  /** Text (JSON string body) sent on but not yet fed to the literal context, which needs it
+   * only when a surrogate comes. */
+  unfed: string;
+}
+
+export class SseRestore {
+  readonly #values: Values;
+  readonly #parts = new Map<string, Part>();
+  /**
+   * The part of the last tool-input delta: a tool call streams as a run of deltas of one item,
+   * whose next piece is then found without a lookup.
+   */
+  #last: Part | undefined;
+  /** Tool names of calls by item id, from `response.output_item.added`. */
+  readonly #toolNames = new Map<string, string>();
+  #holding = 0;
+  #text = "";
+  #nextToken = -1;
+
+  constructor(values: Values) {
+    this.#values = values;
+  }
+
+  /** Complete events in `text` (a trailing incomplete one is taken as is), or undefined if none changed. */
+  events(text: string): string | undefined {
+    this.#text = text;
+    this.#nextToken = text.indexOf(SURROGATE_PREFIX);
+    let out: string[] | undefined;
+    let copied = 0;
+    let pos = 0;
+    while (pos < text.length) {
+      let end = nextEventEnd(text, pos);
+      if (end < 0) end = text.length;
+      const replaced = this.#event(pos, end);
+      if (replaced !== undefined) {
+        (out ??= []).push(text.slice(copied, pos), replaced);
+        copied = end;
+      }
+      pos = end;
+    }
+    this.#text = "";
+    if (!out) return undefined;
+    out.push(text.slice(copied));
+    return out.join("");
+  }
+
+  /** Everything still held, as delta events; call at the end of the stream. */
+  finish(): string {
+    return this.#flush(() => true);
+  }
+
+  #hasToken(from: number, to: number): boolean {
+    if (this.#nextToken >= 0 && this.#nextToken < from) {
+      this.#nextToken = this.#text.indexOf(SURROGATE_PREFIX, from);
+    }
+    return this.#nextToken >= 0 && this.#nextToken < to;
+  }
+
+  #event(a: number, b: number): string | undefined {
+    const text = this.#text;
+    const start = dataStart(text, a, b);
+    if (start < 0) return undefined;
+    // The data may go on over more `data:` lines: JSON strings never span lines, and the line
+    // prefixes between them are not JSON syntax, so the whole rest of the event is read as one.
+    const delta = knownDelta(text, start);
+    if (delta !== undefined) return this.#delta(a, b, start, delta);
+    const type = this.#typeOf(a, b, start);
+    if (DELTAS.includes(type)) return this.#delta(a, b, start, type);
+
+    let flushed = "";
+    if (this.#parts.size > 0) {
+      const ending = ENDINGS.has(type) || text.startsWith("[DONE]", start);
+      flushed = this.#flush((part) => ending || includesId(text, a, b, part.itemId));
+    }
+    if (type === "response.output_item.added") this.#noteTool(start, b);
+    const restored = this.#hasToken(a, b)
+      ? restoreJson(text, start, b, type, this.#values, this.#toolName)
+      : undefined;
+    if (restored === undefined) return flushed ? flushed + text.slice(a, b) : undefined;
+    return flushed + text.slice(a, start) + restored;
+  }
+
+  #delta(a: number, b: number, start: number, type: string): string | undefined {
+    const text = this.#text;
+    const field = text.indexOf(DELTA_FIELD, start);
+    if (field < 0 || field >= b) return undefined;
+    const from = field + DELTA_FIELD.length;
+    const to = stringEnd(text, from, b);
+    // A tool input's literal context must follow every piece of it.
+    const custom = FOLLOWED.has(type) && !this.#values.keepsTools;
+    const hasToken = this.#hasToken(from, to);
+    const mayHold = partialStart(text, from, to, true) < to;
+    if (this.#holding === 0 && !custom && !hasToken && !mayHold) return undefined;
+
+    const data = text.slice(start, b);
+    let part = this.#last?.type === type && data.includes(this.#last.needle)
+      ? this.#last
+      : undefined;
+    if (!part) {
+      const itemId = field_(data, ITEM_ID) || field_(data, OUTPUT_INDEX);
+      const index = PART_INDEX.get(type);
+      const key = itemId + "\0" + (index ? field_(data, index) : "") + "\0" + type;
+      part = this.#parts.get(key);
+      if (!part) {
+        if (!custom && !hasToken && !mayHold) return undefined;
+        const spot = deltaSpot(type, this.#toolName(itemId));
+        const needle = ITEM_ID + '"' + itemId + '"';
+        part = { type, itemId, needle, spot, held: "", events: [], unfed: "" };
+        this.#parts.set(key, part);
+      }
+      if (!index && data.includes(part.needle)) this.#last = part;
+    }
+    if (part.held === "" && !hasToken && !mayHold) {
+      // Nothing to restore or hold: the literal context gets the text when it is next needed.
+      if (part.spot.literal) part.unfed += text.slice(from, to);
+      return undefined;
+    }
+    const values = this.#values;
+    const delta = text.slice(from, to);
+    let out = "";
+    let own = delta;
+    if (part.held !== "") {
+      const joined = part.held + delta;
+      const token = nextToken(joined, 0, joined.length, true);
+      if (token >= 0 && token < part.held.length) {
+        const surrogate = joined.slice(token, token + SURROGATE_LENGTH);
+        if (values.changes(surrogate, part.spot)) {
+          // The held text was the start of a surrogate: it moves into this delta, restored.
+          out = part.events.map((e) => e.truncated).join("");
+          own = joined;
+        } else {
+          values.replacement(surrogate, part.spot);
+          out = this.#release(part);
+        }
+      } else if (partialStart(joined, 0, joined.length, true) < part.held.length) {
+        // Still only the start of one: hold this event too.
+        part.events.push({ release: text.slice(a, b), truncated: "" });
+        part.held = joined;
+        return "";
+      } else out = this.#release(part);
+      part.held = "";
+      part.events = [];
+      this.#holding--;
+    }
+
+    const before = text.slice(a, from);
+    const after = text.slice(to, b);
+    const cut = partialStart(own, lastTokenEnd(own, 0, own.length, true), own.length, true);
+    if (part.unfed !== "") {
+      part.spot.literal?.feed(decodedJson(part.unfed));
+      part.unfed = "";
+    }
+    const restored = restoreSpan(own, 0, cut, part.spot, values);
+    const untouched = own === delta && restored === (cut === own.length ? own : own.slice(0, cut));
+    if (cut < own.length) {
+      part.held = own.slice(cut);
+      const release = untouched ? text.slice(a, b) : before + restored + part.held + after;
+      part.events.push({ release, truncated: restored === "" ? "" : before + restored + after });
+      this.#holding++;
+      return out;
+    }
+    if (untouched && out === "") return undefined;
+    return out + (untouched ? text.slice(a, b) : before + restored + after);
+  }
+
+  /** The part's held events as they came; the held text is for its literal context. */
+  #release(part: Part): string {
+    if (part.spot.literal) part.unfed += part.held;
+    return part.events.map((e) => e.release).join("");
+  }
+
+  /** The held events of the parts chosen, as they came; those parts end. */
+  #flush(chosen: (part: Part) => boolean): string {
+    let out = "";
+    for (const [key, part] of this.#parts) {
+      if (!chosen(part)) continue;
+      if (part.held !== "") {
+        out += part.events.map((e) => e.release).join("");
+        this.#holding--;
+      }
+      if (part === this.#last) this.#last = undefined;
+      this.#parts.delete(key);
+    }
+    return out;
+  }
+
+  /** The event's type as Codex reads it: the data's `type`, else the `event:` field. */
+  #typeOf(a: number, b: number, start: number): string {
+    const text = this.#text;
+    if (text.startsWith(TYPE_FIRST, start)) {
+      const from = start + TYPE_FIRST.length;
+      return text.slice(from, stringEnd(text, from, b));
+    }
+    if (text.charCodeAt(start) === 0x7b) {
+      try {
+        const type = JSON.parse(text.slice(start, lineEnd(text, start)))?.type;
+        if (typeof type === "string") return type;
+      } catch {
+        // Data over several lines, or not JSON: the event name says it.
+      }
+    }
+    return eventName(text, a) ?? "";
+  }
+
+  #noteTool(start: number, end: number): void {
+    const data = this.#text.slice(start, end);
+    if (!data.includes('"custom_tool_call"') && !data.includes('"function_call"')) return;
+    try {
+      const item = JSON.parse(data)?.item;
+      if (typeof item?.id === "string" && typeof item?.name === "string") {
+        this.#toolNames.set(item.id, item.name);
+      }
+    } catch {
+      // A malformed announcement leaves the tool's input as plain text.
+    }
+  }
+
+  readonly #toolName = (itemId: string): string => this.#toolNames.get(itemId) ?? "";
+}
+
+/** The delta type of an event whose data starts with its `type` (as OpenAI sends it), if any. */
+function knownDelta(text: string, start: number): string | undefined {
+  if (!text.startsWith(TYPE_FIRST, start)) return undefined;
+  const from = start + TYPE_FIRST.length;
+  for (const type of DELTAS) {
+    if (text.startsWith(type, from) && text.charCodeAt(from + type.length) === 0x22) return type;
+  }
+  return undefined;
+}
+
+function includesId(text: string, a: number, b: number, itemId: string): boolean {
+  return itemId !== "" && text.slice(a, b).includes('"' + itemId + '"');
+}
+
+/** The raw value of a scalar field of `data` (`needle`: its quoted name and colon), unquoted. */
+function field_(data: string, needle: string): string {
+  const at = data.indexOf(needle);
+  if (at < 0) return "";
+  let from = at + needle.length;
+  if (data.charCodeAt(from) === 0x22) {
+    from++;
+    return data.slice(from, stringEnd(data, from, data.length));
+  }
+  let to = from;
+  while (to < data.length && data.charCodeAt(to) !== 0x2c && data.charCodeAt(to) !== 0x7d) to++;
+  return data.slice(from, to).trim();
+}

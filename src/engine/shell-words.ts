@@ -1,0 +1,213 @@
+/**
+ * Where a restored value lands in a shell command (`exec_command`'s `cmd`), and how to spell it
+ * so the shell hands the program the real value. The model quoted a surrogate (plain
+ * `[A-Za-z0-9_]`) as it saw fit; a value with spaces, quotes or newlines needs the quoting the
+ * model would have written had it seen the value: single quotes in a bare word, backslashes in
+ * double quotes, nothing in a quoted here-document.
+ */
+import type { LiteralContext } from "./tool-literals.ts";
+
+const enum Sh {
+  Plain,
+  Single,
+  Double,
+  /** `$'...'`: backslash escapes. */
+  Ansi,
+  Comment,
+  /** The word after `<<`. */
+  Delimiter,
+  Heredoc,
+}
+
+interface Frame {
+  state: Sh;
+  /**
+   * For a command substitution: open parentheses of a `$(...)` opened inside double quotes (the
+   * `)` that brings them to 0 closes it), or -1 for a backquoted one; 0 for the command line.
+   */
+  parens: number;
+}
+
+interface HereDoc {
+  delimiter: string;
+  quoted: boolean;
+  stripTabs: boolean;
+}
+
+/** Per state, the characters that may change it (the others are skipped in bulk). */
+const STOPS: Partial<Record<Sh, RegExp>> = {
+  [Sh.Plain]: /[\\'"#()`<\n]/g,
+  [Sh.Single]: /'/g,
+  [Sh.Double]: /[\\"(`]/g,
+  [Sh.Ansi]: /[\\']/g,
+  [Sh.Comment]: /\n/g,
+  [Sh.Heredoc]: /[\\\n]/g,
+};
+
+/** Characters a bare shell word may hold without quoting. */
+const BARE = /^[A-Za-z0-9_@%+=:,./-]*$/;
+const WORD_BREAK = " \t\n;&|()<>";
+
+/** A small lexer for the shell (bash) syntax a model writes in a command line. */
+export class ShellLexer implements LiteralContext {
+  #frames: Frame[] = [{ state: Sh.Plain, parens: 0 }];
+  #escape = false;
+  #prev = "";
+  #wordStart = true;
+  #pending: HereDoc[] = [];
+  #heredoc: HereDoc | undefined;
+  #delimiter = { text: "", quoted: false, stripTabs: false, started: false };
+  #line = "";
+
+  feed(text: string): void {
+    let i = 0;
+    while (i < text.length) {
+      const stops = this.#escape ? undefined : STOPS[this.#top.state];
+      let next = i;
+      if (stops) {
+        // Characters that change nothing in this state go by in one step.
+        stops.lastIndex = i;
+        next = stops.exec(text)?.index ?? text.length;
+        if (next > i) {
+          if (this.#top.state === Sh.Heredoc) this.#line += text.slice(i, next);
+          this.#prev = text[next - 1];
+          this.#wordStart = WORD_BREAK.includes(this.#prev);
+        }
+      }
+      if (next < text.length) this.#step(text[next]);
+      i = next + 1;
+    }
+  }
+
+  /** `value` spelled for the position after the text fed so far. */
+  spell(value: string): string {
+    let spelled = this.#quoted(value);
+    // Inside backquotes, backslashes and backquotes are unescaped once before anything else.
+    for (const frame of this.#frames) {
+      if (frame.parens === -1) spelled = spelled.replace(/[\\`]/g, "\\$&");
+    }
+    return spelled;
+  }
+
+  #quoted(value: string): string {
+    switch (this.#top.state) {
+      case Sh.Plain:
+        return BARE.test(value) ? value : "'" + value.replaceAll("'", "'\\''") + "'";
+      case Sh.Single:
+        return value.replaceAll("'", "'\\''");
+      case Sh.Double:
+        return value.replace(/[\\"$`]/g, "\\$&");
+      case Sh.Ansi:
+        return value.replace(/[\\']/g, "\\$&").replaceAll("\n", "\\n").replaceAll("\r", "\\r");
+      case Sh.Comment:
+        return value.replace(/[\r\n]/g, " ");
+      case Sh.Heredoc:
+        return this.#heredoc?.quoted ? value : value.replace(/[\\$`]/g, "\\$&");
+      case Sh.Delimiter:
+        return value;
+    }
+  }
+
+  get #top(): Frame {
+    return this.#frames[this.#frames.length - 1];
+  }
+
+  #step(ch: string): void {
+    const prev = this.#prev;
+    this.#prev = ch;
+    const top = this.#top;
+    const wordStart = this.#wordStart;
+    this.#wordStart = WORD_BREAK.includes(ch);
+    if (this.#escape) {
+      // An escaped character starts nothing, not even with the next one (`\$(` is no substitution).
+      this.#escape = false;
+      this.#prev = "";
+      return;
+    }
+    switch (top.state) {
+      case Sh.Plain:
+        return this.#plain(ch, prev, top, wordStart);
+      case Sh.Single:
+        if (ch === "'") top.state = Sh.Plain;
+        return;
+      case Sh.Ansi:
+        if (ch === "\\") this.#escape = true;
+        else if (ch === "'") top.state = Sh.Plain;
+        return;
+      case Sh.Double:
+        if (ch === "\\") this.#escape = true;
+        else if (ch === '"') this.#frames.pop();
+        else if (ch === "(" && prev === "$") this.#frames.push({ state: Sh.Plain, parens: 1 });
+        else if (ch === "`") this.#frames.push({ state: Sh.Plain, parens: -1 });
+        return;
+      case Sh.Comment:
+        if (ch === "\n") {
+          top.state = Sh.Plain;
+          this.#lineEnd();
+        }
+        return;
+      case Sh.Delimiter:
+        return this.#delimiterChar(ch, top);
+      case Sh.Heredoc:
+        return this.#heredocChar(ch, top);
+    }
+  }
+
+  #plain(ch: string, prev: string, top: Frame, wordStart: boolean): void {
+    if (ch === "\\") this.#escape = true;
+    else if (ch === "'") top.state = prev === "$" ? Sh.Ansi : Sh.Single;
+    else if (ch === '"') this.#frames.push({ state: Sh.Double, parens: 0 });
+    else if (ch === "#" && wordStart) top.state = Sh.Comment;
+    else if (ch === "(") {
+      if (top.parens > 0) top.parens++;
+    } else if (ch === ")") {
+      if (top.parens > 0 && --top.parens === 0) this.#frames.pop();
+    } else if (ch === "`") {
+      if (top.parens === -1) this.#frames.pop();
+      else this.#frames.push({ state: Sh.Plain, parens: -1 });
+    } else if (ch === "<" && prev === "<") {
+      this.#delimiter = { text: "", quoted: false, stripTabs: false, started: false };
+      top.state = Sh.Delimiter;
+    } else if (ch === "\n") this.#lineEnd();
+  }
+
+  #delimiterChar(ch: string, top: Frame): void {
+    const d = this.#delimiter;
+    if (!d.started) {
+      if (ch === "<") return void (top.state = Sh.Plain); // `<<<`: a here-string
+      if (ch === "-" && d.text === "" && !d.stripTabs) return void (d.stripTabs = true);
+      if (ch === " " || ch === "\t") return;
+      d.started = true;
+    }
+    if (ch === "'" || ch === '"' || ch === "\\") d.quoted = true;
+    else if (WORD_BREAK.includes(ch)) {
+      this.#pending.push({ delimiter: d.text, quoted: d.quoted, stripTabs: d.stripTabs });
+      top.state = Sh.Plain;
+      if (ch === "\n") this.#lineEnd();
+    } else d.text += ch;
+  }
+
+  #heredocChar(ch: string, top: Frame): void {
+    const doc = this.#heredoc!;
+    if (ch === "\\" && !doc.quoted) {
+      this.#escape = true;
+      this.#line += ch;
+      return;
+    }
+    if (ch !== "\n") {
+      this.#line += ch;
+      return;
+    }
+    const line = doc.stripTabs ? this.#line.replace(/^\t+/, "") : this.#line;
+    this.#line = "";
+    if (line !== doc.delimiter) return;
+    top.state = Sh.Plain;
+    this.#lineEnd();
+  }
+
+  /** At the end of a command line, the here-documents it announced begin. */
+  #lineEnd(): void {
+    this.#heredoc = this.#pending.shift();
+    if (this.#heredoc) this.#top.state = Sh.Heredoc;
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * `ficta install` / `ficta uninstall` as functions of an environment, so tests run them against
+ * temporary homes. Only files ficta wrote are ever changed or removed: a `codex` without the
+ * shim marker is left alone unless forced, and startup files are edited only between markers.
+ */
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { type Env, paths } from "../config/paths.ts";
+import { ensurePrivateDir, writePrivateFile } from "../config/private-files.ts";
+import {
+  chosenStartupFiles,
+  pathBlock,
+  pathLine,
+  type Shell,
+  startupFiles,
+  withBlock,
+  withoutBlock,
+} from "./path-blocks.ts";
+import {
+  fictaCommand,
+  hostPlatform,
+  isFictaShim,
+  type Platform,
+  renderShim,
+  shimFileName,
+} from "./shim.ts";
+
+export type Outcome = "written" | "unchanged" | "skipped" | "removed";
+
+export interface FileReport {
+  path: string;
+  outcome: Outcome;
+  /** Why, for `skipped`; what, for the others (e.g. "PATH block"). */
+  note: string;
+}
+
+export interface InstallOptions {
+  env: Env;
+  /** Where the shim goes; default `~/.ficta/bin`. */
+  dir?: string;
+  /** Replace a `codex` ficta did not write. */
+  force?: boolean;
+  /** Edit shell startup files (default); false prints the line to add instead. */
+  shell?: boolean;
+  platform?: Platform;
+  /** What the shim runs; default this ficta. */
+  command?: string[];
+}
+
+export interface InstallResult {
+  dir: string;
+  shim: string;
+  files: FileReport[];
+  /** What the user still has to do by hand to put `dir` first on PATH, if anything. */
+  manual: string[];
+}
+
+/** Remembers where the shim went, so `uninstall` and `doctor` find a `--dir` install too. */
+interface Manifest {
+  shim: string;
+}
+
+export function manifestPath(env: Env): string {
+  return join(paths(env).home, "install.json");
+}
+
+export function readManifest(env: Env): Manifest | null {
+  try {
+    const parsed = JSON.parse(readFileSync(manifestPath(env), "utf8"));
+    return typeof parsed?.shim === "string" ? { shim: parsed.shim } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The shim `doctor` and `uninstall` look for: the recorded one, else the default location. */
+export function installedShimPath(env: Env, platform: Platform = hostPlatform()): string {
+  return readManifest(env)?.shim ?? join(paths(env).bin, shimFileName(platform));
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+/** Write beside and rename: replaces a symlink itself, never the file it points to. */
+function replaceFile(path: string, text: string, mode: number): void {
+  const temporary = join(dirname(path), `.${basename(path)}.ficta-${process.pid}`);
+  writeFileSync(temporary, text, { mode });
+  renameSync(temporary, path);
+}
+
+function writeShim(path: string, text: string, force: boolean, platform: Platform): FileReport {
+  const current = readText(path);
+  if (current === text) return { path, outcome: "unchanged", note: "codex shim" };
+  if (current !== null && !isFictaShim(current) && !force) {
+    return { path, outcome: "skipped", note: "not written by ficta; --force replaces it" };
+  }
+  replaceFile(path, text, platform === "windows" ? 0o644 : 0o755);
+  return {
+    path,
+    outcome: "written",
+    note: current !== null && !isFictaShim(current)
+      ? "codex shim (replaced, --force)"
+      : "codex shim",
+  };
+}
+
+function writeBlock(path: string, shell: Shell, dir: string): FileReport {
+  const current = readText(path);
+  const next = withBlock(current ?? "", pathBlock(shell, dir));
+  if (next === current) return { path, outcome: "unchanged", note: "PATH block" };
+  mkdirSync(dirname(path), { recursive: true });
+  // In place, so a startup file symlinked into a dotfiles repository stays a symlink.
+  writeFileSync(path, next);
+  return { path, outcome: "written", note: "PATH block" };
+}
+
+export function install(options: InstallOptions): InstallResult {
+  const { env, force = false, shell = true } = options;
+  const platform = options.platform ?? hostPlatform();
+  const defaultDir = paths(env).bin;
+  const dir = resolve(options.dir ?? defaultDir);
+  if (dir === defaultDir) ensurePrivateDir(dir);
+  else mkdirSync(dir, { recursive: true });
+  const shim = join(dir, shimFileName(platform));
+  const files = [
+    writeShim(shim, renderShim(platform, options.command ?? fictaCommand()), force, platform),
+  ];
+  const manual: string[] = [];
+  if (files[0].outcome === "skipped") return { dir, shim, files, manual };
+  if (platform === "windows") {
+    manual.push(
+      `put ${dir} first on your user PATH, e.g. in PowerShell: ` +
+        `[Environment]::SetEnvironmentVariable('Path', '${dir};' + ` +
+        `[Environment]::GetEnvironmentVariable('Path', 'User'), 'User')`,
+    );
+  } else if (shell) {
+    for (const file of chosenStartupFiles(env)) files.push(writeBlock(file.path, file.shell, dir));
+  } else {
+    const login: Shell = basename(env.SHELL ?? "") === "fish" ? "fish" : "profile";
+    manual.push(`add to your shell startup file: ${pathLine(login, dir)}`);
+  }
+  writePrivateFile(manifestPath(env), JSON.stringify({ shim } satisfies Manifest) + "\n");
+  return { dir, shim, files, manual };
+}
+
+export interface UninstallOptions {
+  env: Env;
+  /** Also look for a shim here (an install with `--dir` whose record is gone). */
+  dir?: string;
+}
+
+export function uninstall(options: UninstallOptions): FileReport[] {
+  const { env } = options;
+  const home = paths(env);
+  const shims = new Set<string>([
+    join(home.bin, "codex"),
+    join(home.bin, "codex.cmd"),
+  ]);
+  const recorded = readManifest(env)?.shim;
+  if (recorded) shims.add(recorded);
+  if (options.dir) {
+    for (const name of ["codex", "codex.cmd"]) shims.add(join(resolve(options.dir), name));
+  }
+
+  const files: FileReport[] = [];
+  for (const path of shims) {
+    const current = readText(path);
+    if (current === null) continue;
+    if (!isFictaShim(current)) {
+      files.push({ path, outcome: "skipped", note: "not written by ficta" });
+      continue;
+    }
+    rmSync(path);
+    files.push({ path, outcome: "removed", note: "codex shim" });
+  }
+  for (const { path } of startupFiles(env)) {
+    const current = readText(path);
+    if (current === null) continue;
+    const next = withoutBlock(current);
+    if (next === current) continue;
+    if (next.trim() === "") rmSync(path);
+    else writeFileSync(path, next);
+    files.push({ path, outcome: "removed", note: "PATH block" });
+  }
+  rmSync(manifestPath(env), { force: true });
+  if (
+    existsSync(home.bin) && statSync(home.bin).isDirectory() && readdirSync(home.bin).length === 0
+  ) {
+    rmdirSync(home.bin);
+  }
+  return files;
+}

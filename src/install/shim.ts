@@ -1,0 +1,91 @@
+/**
+ * The `codex` shim: a tiny script in ficta's bin directory that execs this ficta binary as
+ * `ficta codex "$@"`. The templates are embedded in the binary as text, so a compiled ficta can
+ * write them without any file beside it.
+ */
+import { existsSync, realpathSync } from "node:fs";
+import { join, resolve } from "node:path";
+import posixTemplate from "./templates/codex.sh" with { type: "text" };
+import windowsTemplate from "./templates/codex.cmd" with { type: "text" };
+
+/** Present in every shim ficta writes; a `codex` file without it is someone else's. */
+export const SHIM_MARKER = "ficta-shim:";
+
+export type Platform = "posix" | "windows";
+
+export function hostPlatform(): Platform {
+  return process.platform === "win32" ? "windows" : "posix";
+}
+
+export function shimFileName(platform: Platform): string {
+  return platform === "windows" ? "codex.cmd" : "codex";
+}
+
+/** A compiled binary runs its entry point from Bun's virtual file system. */
+export function isCompiled(main: string = Bun.main): boolean {
+  return main.startsWith("/$bunfs/") || main.startsWith("B:/~BUN/") ||
+    main.startsWith("B:\\~BUN\\");
+}
+
+/**
+ * How to run this ficta: the binary itself when compiled; in a source run, bun with this
+ * checkout's `src/main.ts`, with the current directory's `.env` and `bunfig.toml` kept out
+ * exactly as the compiled binary keeps them out.
+ */
+export function fictaCommand(): string[] {
+  if (isCompiled()) return [invokedBinary()];
+  const root = join(import.meta.dir, "..", "..");
+  const bunfig = join(root, "bunfig.toml");
+  return [
+    process.execPath,
+    "--no-env-file",
+    ...(existsSync(bunfig) ? [`--config=${bunfig}`] : []),
+    join(root, "src", "main.ts"),
+  ];
+}
+
+/**
+ * The binary as the user reached it when that is a symlink to this very binary (Homebrew's
+ * `bin/ficta` -> `Cellar/ficta/<version>/bin/ficta`): `process.execPath` is the resolved, versioned
+ * path, which an upgrade removes, and the shim must survive upgrades.
+ */
+function invokedBinary(): string {
+  const argv0 = process.argv0;
+  const invoked = /[\\/]/.test(argv0) ? resolve(argv0) : Bun.which(argv0);
+  if (!invoked || invoked === process.execPath) return process.execPath;
+  try {
+    return realpathSync(invoked) === realpathSync(process.execPath) ? invoked : process.execPath;
+  } catch {
+    return process.execPath;
+  }
+}
+
+/** POSIX sh single quoting: nothing inside is expanded. */
+export function shQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/** cmd.exe: paths cannot contain `"`, but `%` would expand even inside quotes. */
+function cmdQuote(word: string): string {
+  return `"${word.replaceAll("%", "%%")}"`;
+}
+
+export function renderShim(platform: Platform, command: string[]): string {
+  if (platform === "windows") {
+    const line = command.map(cmdQuote).join(" ");
+    return windowsTemplate.replace("{{COMMAND}}", () => line).replace(/\r?\n/g, "\r\n");
+  }
+  return posixTemplate.replace("{{COMMAND}}", () => command.map(shQuote).join(" "));
+}
+
+export function isFictaShim(text: string): boolean {
+  return text.includes(SHIM_MARKER);
+}
+
+/** The program a shim written by `renderShim` runs (its first word), or null. */
+export function shimTarget(text: string): string | null {
+  const posix = /^exec '((?:[^']|'\\'')*)'/m.exec(text);
+  if (posix) return posix[1].replaceAll(`'\\''`, "'");
+  const windows = /^"([^"]*)" /m.exec(text);
+  return windows ? windows[1].replaceAll("%%", "%") : null;
+}

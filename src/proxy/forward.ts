@@ -1,0 +1,144 @@
+/** Both ends of the wire: reading Codex's body, calling the upstream, relaying its answer. */
+import type { Engine, RestoreStats } from "../engine/types.ts";
+import { BodyTooLarge, decodingStream } from "./codecs.ts";
+import { endToEnd } from "./headers.ts";
+
+/** Reads the request body, refusing more than `limit` bytes before buffering them. */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
+  if (!req.body) return null;
+  const declared = req.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > limit) throw new BodyTooLarge(limit);
+    return await req.bytes();
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req.body) {
+    size += chunk.byteLength;
+    if (size > limit) throw new BodyTooLarge(limit);
+    chunks.push(chunk);
+  }
+  return Bun.concatArrayBuffers(chunks, Infinity, true);
+}
+
+export interface UpstreamCall {
+  url: string;
+  method: string;
+  headers: Headers;
+  body: Uint8Array | null;
+  signal: AbortSignal;
+}
+
+/** Calls the upstream exactly once: no redirects followed, no idle timeout, bytes as they come. */
+export function callUpstream(call: UpstreamCall): Promise<Response> {
+  return fetch(call.url, {
+    method: call.method,
+    headers: call.headers,
+    body: call.body?.length ? call.body as Uint8Array<ArrayBuffer> : undefined,
+    signal: call.signal,
+    redirect: "manual",
+    // Compressed answers are passed through, or decoded by ficta when it must restore them.
+    decompress: false,
+    // A model may think for minutes before its first byte.
+    timeout: false,
+  });
+}
+
+export type Outcome = "complete" | "aborted" | "failed";
+
+export interface Relay {
+  response: Response;
+  /** Whether surrogates in this answer are being restored. */
+  restoring: boolean;
+}
+
+/** Called once when the answer has been fully sent, Codex went away, or the upstream broke off. */
+export type RelayDone = (bytesOut: number, outcome: Outcome, stats: RestoreStats | null) => void;
+
+/**
+ * Builds Codex's answer from the upstream's: same status and end-to-end headers; textual bodies
+ * restored as they stream (when `restore`), anything else passed through byte for byte.
+ */
+export function relay(
+  upstream: Response,
+  engine: Engine,
+  restore: boolean,
+  clientSignal: AbortSignal,
+  done: RelayDone,
+): Relay {
+  const headers = endToEnd(upstream.headers);
+  const contentType = upstream.headers.get("content-type");
+  let body: ReadableStream<Uint8Array> | null = upstream.body;
+  let stats: RestoreStats | null = null;
+  let restoring = false;
+  if (body && restore && isTextual(contentType)) {
+    const decoded = decodingStream(body, upstream.headers.get("content-encoding"));
+    if (decoded) {
+      const restorer = engine.restorer(contentType);
+      body = decoded.pipeThrough(restorer.stream);
+      stats = restorer.stats;
+      restoring = true;
+      // The body is now decoded and its length changes with every restored value.
+      headers.delete("content-encoding");
+      headers.delete("content-length");
+    }
+  }
+  const init = { status: upstream.status, statusText: upstream.statusText, headers };
+  if (!body) {
+    done(0, "complete", stats);
+    return { response: new Response(null, init), restoring };
+  }
+  return {
+    response: new Response(
+      metered(body, clientSignal, (bytes, outcome) => done(bytes, outcome, stats)),
+      init,
+    ),
+    restoring,
+  };
+}
+
+/** SSE, JSON, text and the like; a missing type is sniffed by the restorer (the ChatGPT backend omits it). */
+function isTextual(contentType: string | null): boolean {
+  if (contentType === null) return true;
+  const type = contentType.split(";")[0].trim().toLowerCase();
+  return type.startsWith("text/") || type.endsWith("json") || type.endsWith("+xml") ||
+    type === "application/xml" || type === "application/javascript" ||
+    type === "application/x-www-form-urlencoded";
+}
+
+/** Passes `source` through, counting bytes and reporting once how the stream ended. */
+function metered(
+  source: ReadableStream<Uint8Array>,
+  clientSignal: AbortSignal,
+  done: (bytes: number, outcome: Outcome) => void,
+): ReadableStream<Uint8Array> {
+  const reader = source.getReader();
+  let bytes = 0;
+  let settled = false;
+  const settle = (outcome: Outcome) => {
+    if (settled) return;
+    settled = true;
+    done(bytes, outcome);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { value, done: end } = await reader.read();
+        if (end) {
+          settle("complete");
+          controller.close();
+          return;
+        }
+        bytes += value.byteLength;
+        controller.enqueue(value);
+      } catch (error) {
+        settle(clientSignal.aborted ? "aborted" : "failed");
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      settle("aborted");
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,123 @@
+/**
+ * Answers ficta gives itself, never forwarded. Codex shows a 400 text/plain body verbatim and does
+ * not retry it, so the gate's refusal is a 400; the other statuses follow HTTP's meaning.
+ */
+
+export interface GateHit {
+  /** Where the value was found, as the message names it: "request body", "x-foo header", ... */
+  surface: string;
+  names: string[];
+}
+
+export interface Refusal {
+  status: number;
+  /** Short reason for the log. */
+  reason: string;
+  message: string;
+}
+
+function refusal(status: number, reason: string, message: string): Refusal {
+  return { status, reason, message };
+}
+
+export function blocked(hits: GateHit[]): Refusal {
+  const names = [...new Set(hits.flatMap((hit) => hit.names))].sort();
+  const surfaces = hits.map((hit) => hit.surface);
+  const where = surfaces.length > 1
+    ? `${surfaces.slice(0, -1).join(", ")} and the ${surfaces.at(-1)}`
+    : surfaces[0];
+  return refusal(
+    400,
+    "blocked",
+    `ficta blocked this request: ${names.length} protected value(s) (${names.join(", ")}) ` +
+      `would have reached the model in the ${where}. Nothing was sent. ` +
+      `ficta could not swap ${names.length === 1 ? "it" : "them"} for a surrogate in this form; ` +
+      `remove that content from the conversation (start a new one, or undo the last turn) and ` +
+      `try again. \`ficta registry\` lists what is protected.`,
+  );
+}
+
+export function wrongHost(expected: string): Refusal {
+  return refusal(
+    421,
+    "host",
+    `ficta refused this request: wrong Host header; this proxy only answers ${expected}.`,
+  );
+}
+
+export function webSocket(): Refusal {
+  return refusal(
+    426,
+    "websocket",
+    "ficta refused this request: WebSocket is not supported through ficta; use HTTP streaming.",
+  );
+}
+
+export function notAllowed(method: string, pathname: string): Refusal {
+  return refusal(
+    404,
+    "not-allowed",
+    `ficta refused this request: ${method} ${pathname} is not on ficta's allowlist, ` +
+      `so it was not forwarded.`,
+  );
+}
+
+export function missingToken(): Refusal {
+  return refusal(
+    403,
+    "token",
+    "ficta refused this request: this proxy only serves the Codex that ficta launched.",
+  );
+}
+
+export function fromBrowser(): Refusal {
+  return refusal(
+    403,
+    "browser",
+    "ficta refused this request: it came from a web browser, and this proxy only serves the " +
+      "Codex that ficta launched.",
+  );
+}
+
+export function tooLarge(limitBytes: number): Refusal {
+  const mib = limitBytes / (1024 * 1024);
+  return refusal(
+    413,
+    "too-large",
+    `ficta refused this request: the body is larger than ${mib} MiB (proxy.max_body_mb), ` +
+      `compressed or decoded. Nothing was sent.`,
+  );
+}
+
+export function undecodable(detail: string): Refusal {
+  return refusal(
+    415,
+    "encoding",
+    `ficta refused this request: its body could not be decoded (${detail}), so it could not be ` +
+      `checked for protected values. Nothing was sent.`,
+  );
+}
+
+export function unreachable(host: string, detail: string): Refusal {
+  return refusal(
+    502,
+    "unreachable",
+    `ficta could not reach the upstream ${host}: ${detail}.`,
+  );
+}
+
+export function redirected(host: string, status: number): Refusal {
+  return refusal(
+    502,
+    "redirect",
+    `ficta refused a ${status} redirect from the upstream ${host}: following it would bypass ` +
+      `ficta. Check upstream.chatgpt / upstream.openai.`,
+  );
+}
+
+export function toResponse(r: Refusal): Response {
+  return new Response(r.message, {
+    status: r.status,
+    headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}

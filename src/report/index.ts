@@ -1,0 +1,3 @@
+export { newEntry, redactedTotal, type RequestEntry, requestLine, showWhenQuiet } from "./entry.ts";
+export { PID_FILE, pruneSessions, SESSION_DIR } from "./retention.ts";
+export { createSession, type Session, type SessionTotals, stepSummary } from "./session.ts";

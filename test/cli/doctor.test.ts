@@ -1,0 +1,227 @@
+import { describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { diagnose, type DoctorReport } from "../../src/cli/doctor.ts";
+import type { EngineFactory } from "../../src/cli/doctor-self-test.ts";
+import { compileEngine } from "../../src/engine/index.ts";
+import type { Engine } from "../../src/engine/types.ts";
+import { renderShim } from "../../src/install/shim.ts";
+import { everyStderrLineIsFicta, healthyMachine, runFicta } from "./run-ficta.ts";
+
+const statuses = (report: DoctorReport) =>
+  Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+
+/** A real engine with some of its behaviour replaced. */
+function brokenEngine(change: (real: Engine) => Partial<Engine>): EngineFactory {
+  return async (secrets, key, options) => {
+    const real = await compileEngine(secrets, key, options);
+    const delegate: Engine = {
+      redactBytes: (input) => real.redactBytes(input),
+      redactText: (input) => real.redactText(input),
+      gateBytes: (input) => real.gateBytes(input),
+      gateText: (input) => real.gateText(input),
+      restorer: (type) => real.restorer(type),
+      restoreText: (input) => real.restoreText(input),
+      stats: () => real.stats(),
+    };
+    return { ...delegate, ...change(real) };
+  };
+}
+
+/** Buffers the whole stream and replaces every `from` with `to`. */
+function rewrite(from: string, to: string): TransformStream<Uint8Array, Uint8Array> {
+  const decoder = new TextDecoder();
+  let text = "";
+  return new TransformStream({
+    transform(chunk) {
+      text += decoder.decode(chunk, { stream: true });
+    },
+    flush(controller) {
+      controller.enqueue(new TextEncoder().encode(text.replaceAll(from, to)));
+    },
+  });
+}
+
+/** Values the self-test generates look like this; none may ever be printed. */
+const SYNTHETIC = /selftest-[0-9a-f]{32}|st"[0-9a-f]{12}/;
+
+describe("ficta doctor", () => {
+  test("a healthy setup: every check ok, exit 0, well under 2 s", async () => {
+    const { env } = healthyMachine();
+    expect((await runFicta(["install", "--no-shell"], env)).code).toBe(0);
+    const started = performance.now();
+    const ran = await runFicta(["doctor"], env);
+    const wall = performance.now() - started;
+    expect(ran.stdout).toContain("verdict: protection works here");
+    expect(ran.code).toBe(0);
+    expect(ran.stdout).not.toMatch(/^(warn|FAIL)/m);
+    expect(ran.stdout).toMatch(/^ok {4}shim +\S+, first on PATH$/m);
+    expect(ran.stdout).toMatch(/^ok {4}codex +codex-cli 0\.169\.0 at .*\(verified with ficta\)$/m);
+    expect(ran.stdout).toMatch(
+      /^ok {4}auth +ChatGPT login; model requests go to https:\/\/chatgpt\.com$/m,
+    );
+    expect(ran.stdout).not.toMatch(SYNTHETIC);
+    expect(everyStderrLineIsFicta(ran.stderr)).toBe(true);
+    expect(wall).toBeLessThan(2000);
+  });
+
+  test("--json: one document with the same verdicts", async () => {
+    const { env } = healthyMachine();
+    await runFicta(["install", "--no-shell"], env);
+    const ran = await runFicta(["doctor", "codex", "--json"], env);
+    const report = JSON.parse(ran.stdout) as DoctorReport;
+    expect(report.ok).toBe(true);
+    expect(report.checks.map((c) => c.id)).toEqual([
+      "config",
+      "registry",
+      "codex",
+      "auth",
+      "shim",
+      "disabled",
+      "upstreams",
+      "self-test",
+    ]);
+    expect(report.elapsed_ms).toBeLessThan(2000);
+    expect(ran.code).toBe(0);
+  });
+
+  test("a missing Codex is a problem", async () => {
+    const { home, env } = healthyMachine();
+    const ran = await runFicta(["doctor", "--json"], {
+      ...env,
+      PATH: `${join(home, ".ficta", "bin")}:/usr/bin:/bin`,
+    });
+    const report = JSON.parse(ran.stdout) as DoctorReport;
+    expect(ran.code).toBe(1);
+    expect(statuses(report).codex).toBe("fail");
+    expect(report.checks.find((c) => c.id === "codex")?.summary).toContain("not found");
+  });
+
+  test("FICTA_REAL_CODEX naming ficta's own shim is a problem, not a loop", async () => {
+    const { home, env } = healthyMachine();
+    await runFicta(["install", "--no-shell"], env);
+    const shim = join(home, ".ficta", "bin", "codex");
+    const ran = await runFicta(["doctor", "--json"], { ...env, FICTA_REAL_CODEX: shim });
+    const codex = (JSON.parse(ran.stdout) as DoctorReport).checks.find((c) => c.id === "codex");
+    expect(codex?.status).toBe("fail");
+    expect(codex?.summary).toContain(`${shim}, which is ficta itself, not Codex`);
+    expect(ran.code).toBe(1);
+  });
+
+  test("a broken config is a problem; the other checks still run", async () => {
+    const { home, env } = healthyMachine();
+    mkdirSync(join(home, ".ficta"), { recursive: true });
+    writeFileSync(
+      join(home, ".ficta", "config.toml"),
+      'upstream = { openai = "http://evil.example" }\n',
+    );
+    const ran = await runFicta(["doctor"], env);
+    expect(ran.code).toBe(1);
+    expect(ran.stdout).toMatch(/^FAIL {2}config +.*upstream/m);
+    expect(ran.stdout).toMatch(/^ok {4}self-test/m);
+    expect(ran.stdout).toMatch(/^verdict: NOT protected as expected .*: config$/m);
+  });
+
+  test("disabled, and a shim that is not first on PATH, are problems", async () => {
+    const { home, realDir, env } = healthyMachine();
+    await runFicta(["install", "--no-shell"], env);
+    await runFicta(["disable"], env);
+    const ran = await runFicta(["doctor", "--json"], {
+      ...env,
+      PATH: `${realDir}:${join(home, ".ficta", "bin")}:/usr/bin:/bin`,
+    });
+    const s = statuses(JSON.parse(ran.stdout));
+    expect(s.disabled).toBe("fail");
+    expect(s.shim).toBe("fail");
+    expect(ran.code).toBe(1);
+  });
+
+  test("a shim whose ficta is gone is a problem", async () => {
+    const { home, env } = healthyMachine();
+    const shim = join(home, ".ficta", "bin", "codex");
+    mkdirSync(join(shim, ".."), { recursive: true });
+    writeFileSync(shim, renderShim("posix", [join(home, "gone", "ficta")]), { mode: 0o755 });
+    const ran = await runFicta(["doctor", "--json"], env);
+    const shimCheck = (JSON.parse(ran.stdout) as DoctorReport).checks.find((c) => c.id === "shim");
+    expect(shimCheck).toMatchObject({ status: "fail" });
+    expect(shimCheck?.summary).toContain("which is gone");
+    expect(ran.code).toBe(1);
+  });
+
+  test("no shim is a warning, not a problem", async () => {
+    const { env } = healthyMachine();
+    const ran = await runFicta(["doctor", "--json"], env);
+    expect(statuses(JSON.parse(ran.stdout)).shim).toBe("warn");
+    expect(ran.code).toBe(0);
+  });
+
+  test("an unknown agent is a usage error", async () => {
+    const { env } = healthyMachine();
+    const ran = await runFicta(["doctor", "claude"], env);
+    expect(ran.code).toBe(2);
+    expect(ran.stderr).toMatch(/^ficta: doctor: unknown agent 'claude'/);
+  });
+});
+
+describe("doctor's self-test catches a broken engine", () => {
+  async function selfTestOf(compile: EngineFactory) {
+    const { home, env } = healthyMachine();
+    const report = await diagnose({ env, cwd: home, compile });
+    const live = report.checks.find((c) => c.id === "self-test")!;
+    return { report, live };
+  }
+
+  test("no redaction and a blind gate: the leak is reported", async () => {
+    const { report, live } = await selfTestOf(brokenEngine(() => ({
+      redactBytes: (input) => Promise.resolve({ output: input, counts: {} }),
+      gateBytes: () => [],
+    })));
+    expect(report.ok).toBe(false);
+    expect(live.status).toBe("fail");
+    expect(live.details.join("\n")).toMatch(/FAIL redaction: LEAK/);
+    expect(live.details.join("\n")).toMatch(/FAIL gate: LEAK/);
+    expect(live.details.join("\n")).not.toMatch(SYNTHETIC);
+  });
+
+  test("a restorer that restores nothing", async () => {
+    const { live } = await selfTestOf(brokenEngine(() => ({
+      restorer: () => ({
+        stream: new TransformStream(),
+        stats: { restored: 0, unknown: 0, keptInTools: 0 },
+      }),
+    })));
+    expect(live.status).toBe("fail");
+    expect(live.details).toEqual([
+      expect.stringMatching(/^ok {3}redaction/),
+      expect.stringMatching(/^ok {3}gate/),
+      expect.stringMatching(/^FAIL restore-text/),
+      expect.stringMatching(/^FAIL restore-tool-arguments/),
+    ]);
+  });
+
+  test("a restorer that forgets to escape inside tool arguments", async () => {
+    // Restores, then drops the second level of escaping a value nested in tool arguments needs.
+    const { live } = await selfTestOf(brokenEngine((real) => ({
+      restorer: (type) => {
+        const inner = real.restorer(type);
+        const readable = inner.stream.readable.pipeThrough(rewrite('\\\\\\"', '\\"'));
+        const stream = { writable: inner.stream.writable, readable };
+        return { stream: stream as TransformStream<Uint8Array, Uint8Array>, stats: inner.stats };
+      },
+    })));
+    expect(live.status).toBe("fail");
+    expect(live.details).toEqual([
+      expect.stringMatching(/^ok {3}redaction/),
+      expect.stringMatching(/^ok {3}gate/),
+      expect.stringMatching(/^ok {3}restore-text/),
+      expect.stringMatching(/^FAIL restore-tool-arguments/),
+    ]);
+  });
+
+  test("an engine that cannot even compile", async () => {
+    const { live } = await selfTestOf(() => Promise.reject(new Error("no engine today")));
+    expect(live.status).toBe("fail");
+    expect(live.details.every((d) => d.startsWith("FAIL"))).toBe(true);
+    expect(live.details[0]).toContain("no engine today");
+  });
+});

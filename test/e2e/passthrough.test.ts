@@ -1,0 +1,31 @@
+/** Commands that make no model call reach the real Codex untouched and print what it prints. */
+import { afterAll, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import {
+  baseEnv,
+  fictaCommand,
+  REAL_CODEX,
+  removeTempDirs,
+  run,
+  tempDirs,
+  writeLogin,
+} from "./harness.ts";
+
+afterAll(removeTempDirs);
+
+for (const args of [["--version"], ["login", "status"], ["features", "list"]]) {
+  test(`ficta codex ${args.join(" ")} prints exactly what codex prints`, async () => {
+    const dirs = tempDirs("passthrough");
+    writeLogin(dirs.codexHome, "chatgpt");
+    const env = baseEnv(dirs);
+    const [direct, wrapped] = await Promise.all([
+      run([REAL_CODEX, ...args], { cwd: dirs.project, env }),
+      run([...fictaCommand(), "codex", ...args], { cwd: dirs.project, env }),
+    ]);
+    expect(wrapped.code).toBe(direct.code);
+    expect(wrapped.stdout).toBe(direct.stdout);
+    expect(wrapped.stderr).toBe(direct.stderr);
+    expect(existsSync(join(dirs.fictaHome, "logs"))).toBe(false);
+  });
+}

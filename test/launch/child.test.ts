@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { childEnv, runChild, SpawnError } from "../../src/launch/child.ts";
+
+const WRAPPER = join(import.meta.dir, "fixtures", "wrapper.ts");
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+function temp(): string {
+  const dir = mkdtempSync(join(tmpdir(), "ficta-child-"));
+  made.push(dir);
+  return dir;
+}
+
+describe("runChild", () => {
+  test("resolves to the child's exit code", async () => {
+    expect(await runChild(["sh", "-c", "exit 0"], process.env)).toBe(0);
+    expect(await runChild(["sh", "-c", "exit 3"], process.env)).toBe(3);
+  });
+
+  test("a child killed by signal n gives 128+n", async () => {
+    expect(await runChild(["sh", "-c", "kill -TERM $$"], process.env)).toBe(128 + 15);
+    expect(await runChild(["sh", "-c", "kill -KILL $$"], process.env)).toBe(128 + 9);
+  });
+
+  test("the child gets exactly the environment it is given", async () => {
+    const dir = temp();
+    const out = join(dir, "env");
+    const env = childEnv({ PATH: process.env.PATH, A: "1", FICTA_SURROGATE_KEY: "k" }, { B: "2" });
+    expect(await runChild(["sh", "-c", `env > ${out}`], env)).toBe(0);
+    const seen = (await Bun.file(out).text()).split("\n");
+    expect(seen).toContain("A=1");
+    expect(seen).toContain("B=2");
+    expect(seen.some((line) => line.startsWith("FICTA_SURROGATE_KEY="))).toBe(false);
+  });
+
+  test("a missing command is 127, a non-executable file 126", async () => {
+    const dir = temp();
+    const plain = join(dir, "not-executable");
+    writeFileSync(plain, "#!/bin/sh\n");
+    chmodSync(plain, 0o644);
+    const missing = runChild([join(dir, "missing")], process.env);
+    await expect(missing).rejects.toBeInstanceOf(SpawnError);
+    await expect(missing).rejects.toMatchObject({ exitCode: 127 });
+    await expect(runChild([plain], process.env)).rejects.toMatchObject({ exitCode: 126 });
+  });
+});
+
+/**
+ * A child that says when it is ready, then exits 42, 43 or 44 on INT, TERM or HUP (and on its
+ * own after 10 s, so a failed test leaves nothing running).
+ */
+const CHILD = [
+  "sh",
+  "-c",
+  "trap 'exit 42' INT; trap 'exit 43' TERM; trap 'exit 44' HUP; echo ready; " +
+  "i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done",
+];
+
+async function startWrapper(options: { detached?: boolean } = {}) {
+  const wrapper = Bun.spawn([process.execPath, WRAPPER, ...CHILD], {
+    stdout: "pipe",
+    stderr: "inherit",
+    detached: options.detached,
+  });
+  const reader = wrapper.stdout.getReader();
+  const { value } = await reader.read();
+  expect(new TextDecoder().decode(value)).toContain("ready");
+  reader.releaseLock();
+  return wrapper;
+}
+
+describe("signals", () => {
+  test("SIGINT to ficta alone is swallowed: ficta keeps waiting for its child", async () => {
+    const wrapper = await startWrapper();
+    wrapper.kill("SIGINT");
+    wrapper.kill("SIGQUIT");
+    await Bun.sleep(300);
+    expect(wrapper.exitCode).toBeNull();
+    wrapper.kill("SIGTERM");
+    expect(await wrapper.exited).toBe(43);
+  });
+
+  test("Ctrl-C (SIGINT to the process group) ends the child, ficta exits with its code", async () => {
+    const wrapper = await startWrapper({ detached: true });
+    process.kill(-wrapper.pid, "SIGINT");
+    expect(await wrapper.exited).toBe(42);
+  });
+
+  test("SIGTERM and SIGHUP are relayed to the child", async () => {
+    const term = await startWrapper();
+    term.kill("SIGTERM");
+    expect(await term.exited).toBe(43);
+    const hup = await startWrapper();
+    hup.kill("SIGHUP");
+    expect(await hup.exited).toBe(44);
+  });
+});

@@ -1,0 +1,193 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { schema } from "../../src/config/schema.ts";
+import {
+  createSession,
+  PID_FILE,
+  pruneSessions,
+  type RequestEntry,
+  stepSummary,
+} from "../../src/report/index.ts";
+
+let home: string;
+beforeEach(() => (home = mkdtempSync(join(tmpdir(), "ficta-report-test-"))));
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+function settings(log: Record<string, unknown> = {}) {
+  return schema.parse({ log });
+}
+
+function entry(over: Partial<RequestEntry> = {}): RequestEntry {
+  return {
+    time: new Date().toISOString(),
+    method: "POST",
+    path: "/v1/responses",
+    route: "chatgpt",
+    kind: "turn",
+    upstream: "https://chatgpt.com/backend-api/codex/responses",
+    status: 200,
+    bytesIn: 10,
+    bytesUp: 10,
+    bytesOut: 20,
+    durationMs: 1.5,
+    redacted: {},
+    restore: true,
+    restored: 0,
+    unknownSurrogates: 0,
+    keptInTools: 0,
+    blocked: false,
+    blockedNames: [],
+    refused: null,
+    outcome: "complete",
+    ...over,
+  };
+}
+
+/** Makes an old session directory with `bytes` of log. */
+function oldSession(name: string, bytes = 10) {
+  mkdirSync(join(home, "logs", name), { recursive: true });
+  writeFileSync(join(home, "logs", name, "requests.jsonl"), "x".repeat(bytes));
+}
+
+describe("session log", () => {
+  test("lives in <FICTA_HOME>/logs/<session>/requests.jsonl, 0600 in 0700", () => {
+    const session = createSession(
+      settings(),
+      { FICTA_HOME: home },
+      new Date("2026-11-24T08:37:41Z"),
+    );
+    expect(session.dir).toStartWith(join(home, "logs", "20261124-083741-"));
+    expect(session.requestsLog).toBe(join(session.dir, "requests.jsonl"));
+    expect(statSync(session.dir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(home, "logs")).mode & 0o777).toBe(0o700);
+    expect(statSync(session.requestsLog).mode & 0o777).toBe(0o600);
+    expect(session.bodiesLog).toBeNull();
+    session.record(entry());
+    session.close();
+    expect(JSON.parse(readFileSync(session.requestsLog, "utf8"))).toEqual(
+      entry({ time: expect.any(String) }),
+    );
+  });
+
+  test("totals and the exit summary line", () => {
+    const session = createSession(settings(), { FICTA_HOME: home });
+    session.record(entry({ redacted: { body: { A: 2, B: 1 } }, restored: 3 }));
+    session.record(
+      entry({ redacted: { body: { A: 2 }, headers: { C: 1 } }, unknownSurrogates: 1 }),
+    );
+    session.record(entry({ status: 400, blocked: true, blockedNames: ["D"], refused: "blocked" }));
+    session.record(entry({ status: 403, refused: "token" }));
+    expect(session.totals()).toEqual({
+      requests: 4,
+      blocked: 1,
+      refused: 1,
+      valuesKeptOut: 3,
+      replacements: 6,
+      restored: 3,
+      unrestorable: 1,
+    });
+    expect(session.summaryLine()).toBe(
+      `kept 3 protected value(s) out of 4 request(s) (6 replacement(s)), 1 blocked, 1 refused, ` +
+        `1 unrestorable surrogate token(s); log: ${session.requestsLog}`,
+    );
+    session.close();
+  });
+
+  test("a failed write never throws and is reported in the summary", () => {
+    const session = createSession(settings(), { FICTA_HOME: home });
+    session.close();
+    expect(() => session.record(entry())).not.toThrow();
+    expect(session.summaryLine()).toContain("(incomplete: 1 write(s) failed)");
+  });
+
+  test("GITHUB_STEP_SUMMARY: Markdown appended with counts only", () => {
+    const session = createSession(settings(), { FICTA_HOME: home });
+    session.record(entry({ redacted: { body: { SECRET_NAME: 4 } } }));
+    session.record(
+      entry({ status: 400, blocked: true, blockedNames: ["OTHER_NAME"], refused: "blocked" }),
+    );
+    const file = join(home, "summary.md");
+    writeFileSync(file, "# earlier step\n");
+    expect(session.writeStepSummary({})).toBe(false);
+    expect(session.writeStepSummary({ GITHUB_STEP_SUMMARY: join(home, "no", "such", "dir") })).toBe(
+      false,
+    );
+    expect(session.writeStepSummary({ GITHUB_STEP_SUMMARY: file })).toBe(true);
+    const text = readFileSync(file, "utf8");
+    expect(text).toStartWith("# earlier step\n\n### ficta\n");
+    expect(text).toContain("| 1 | 2 | 1 | 0 |");
+    expect(text).toContain("ficta refused 1 request(s)");
+    expect(text).not.toContain("SECRET_NAME");
+    expect(text).not.toContain("OTHER_NAME");
+    expect(stepSummary({ ...session.totals(), blocked: 0 })).not.toContain("refused");
+    session.close();
+  });
+});
+
+describe("retention", () => {
+  test("keeps the newest keep_sessions sessions (counting the new one), prunes at launch", () => {
+    for (let i = 1; i <= 5; i++) oldSession(`2026010${i}-000000-abcdef`);
+    const session = createSession(settings({ keep_sessions: 3 }), { FICTA_HOME: home });
+    expect(session.pruned).toEqual([
+      "20260101-000000-abcdef",
+      "20260102-000000-abcdef",
+      "20260103-000000-abcdef",
+    ]);
+    expect(readdirSync(join(home, "logs")).sort()).toEqual([
+      "20260104-000000-abcdef",
+      "20260105-000000-abcdef",
+      session.id,
+    ]);
+    session.close();
+  });
+
+  test("caps the total size, oldest first; leaves foreign entries alone", () => {
+    const MiB = 1024 * 1024;
+    oldSession("20260101-000000-aaaaaa", MiB);
+    oldSession("20260102-000000-bbbbbb", MiB);
+    oldSession("20260103-000000-cccccc", MiB / 2);
+    mkdirSync(join(home, "logs", "keep-me"));
+    writeFileSync(join(home, "logs", "notes.txt"), "x".repeat(3 * MiB));
+    const session = createSession(settings({ max_total_mb: 2 }), { FICTA_HOME: home });
+    expect(session.pruned).toEqual(["20260101-000000-aaaaaa"]);
+    expect(readdirSync(join(home, "logs")).sort()).toEqual(
+      ["20260102-000000-bbbbbb", "20260103-000000-cccccc", session.id, "keep-me", "notes.txt"]
+        .sort(),
+    );
+    session.close();
+  });
+
+  test("a session whose ficta still runs is never pruned; a dead one's is", async () => {
+    const dead = Bun.spawn(["true"]);
+    await dead.exited;
+    for (
+      const [name, pid] of [
+        ["20260101-000000-aaaaaa", process.pid],
+        ["20260102-000000-bbbbbb", dead.pid],
+        ["20260103-000000-cccccc", null],
+      ] as const
+    ) {
+      oldSession(name);
+      if (pid) writeFileSync(join(home, "logs", name, PID_FILE), String(pid));
+    }
+    const session = createSession(settings({ keep_sessions: 2 }), { FICTA_HOME: home });
+    expect(session.pruned).toEqual(["20260102-000000-bbbbbb", "20260103-000000-cccccc"]);
+    expect(readFileSync(join(session.dir, PID_FILE), "utf8")).toBe(String(process.pid));
+    session.close();
+    expect(readdirSync(session.dir)).toEqual(["requests.jsonl"]);
+  });
+
+  test("no logs directory yet: nothing to prune", () => {
+    expect(pruneSessions(join(home, "missing"), 20, 1)).toEqual({ removed: [] });
+  });
+});
