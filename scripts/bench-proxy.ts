@@ -4,6 +4,9 @@
  * echoing the `NAME=value` lines it received, so answers carry surrogates and restore is exercised.
  * Reports what ficta adds to the p50 (and p90) round trip. All values are seeded fakes.
  *
+ * As in real use, Codex (the client), ficta and the upstream are three processes: this one runs
+ * the proxy, and runs itself again as `--role=upstream` and `--role=client`.
+ *
  *   bun run bench:proxy            # full run
  *   bun run bench:proxy --quick    # fewer iterations
  *   bun run bench:proxy --identity # an engine that changes nothing: the proxy's own cost
@@ -13,12 +16,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema } from "../src/config/schema.ts";
 import type { Engine, Secret } from "../src/engine/types.ts";
-import { importSurrogateKey } from "../src/engine/surrogate.ts";
+import { compileEngine, importSurrogateKey } from "../src/engine/index.ts";
 import { PROXY_TOKEN_HEADER, startProxy } from "../src/proxy/index.ts";
 import { createSession } from "../src/report/index.ts";
 
 const quick = process.argv.includes("--quick");
 const identity = process.argv.includes("--identity");
+const role = process.argv.find((arg) => arg.startsWith("--role="))?.slice("--role=".length);
+/** Tells the upstream which kind of answer to give; passes through ficta like any header. */
+const ANSWER_HEADER = "x-bench-answer";
 
 interface Case {
   label: string;
@@ -152,28 +158,18 @@ function answer(kind: Answer, body: string): Response {
   return new Response(events.join(""), { headers: { "content-type": "text/event-stream" } });
 }
 
-// ---------- engine: the real one when it is complete, else the proxy tests' stand-in ----------
+// ---------- engine ----------
 
 async function engineFor(secrets: Secret[]): Promise<{ engine: Engine; kind: string }> {
   if (identity) return { engine: identityEngine(), kind: "identity engine (proxy cost only)" };
   const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
-  try {
-    const { compileEngine } = await import("../src/engine/index.ts");
-    const engine = await compileEngine(secrets, key, {
-      encoded: true,
-      shapes: true,
-      disabledFormats: [],
-      restoreIntoTools: "all",
-    });
-    engine.restorer("text/event-stream");
-    return { engine, kind: "real engine (compileEngine; encoded forms and shapes on)" };
-  } catch (error) {
-    const { fakeEngine } = await import("../test/proxy/fake-engine.ts");
-    return {
-      engine: fakeEngine(secrets),
-      kind: `STAND-IN engine from test/proxy (real engine unusable: ${(error as Error).message})`,
-    };
-  }
+  const engine = await compileEngine(secrets, key, {
+    encoded: true,
+    shapes: true,
+    disabledFormats: [],
+    restoreIntoTools: "all",
+  });
+  return { engine, kind: "real engine (compileEngine; encoded forms and shapes on)" };
 }
 
 function identityEngine(): Engine {
@@ -189,34 +185,101 @@ function identityEngine(): Engine {
   };
 }
 
-// ---------- measurement ----------
+// ---------- the three processes ----------
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-async function roundTrip(
-  url: string,
-  headers: Record<string, string>,
-  body: Uint8Array<ArrayBuffer>,
-) {
-  const started = performance.now();
-  const res = await fetch(url, { method: "POST", headers, body });
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`status ${res.status} from ${url}: ${text}`);
-  return performance.now() - started;
-}
-
-async function main() {
-  let mode: Answer = "json";
-  const upstream = Bun.serve({
+/** `--role=upstream`: answers until killed; prints its origin first. */
+function runUpstream() {
+  const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     async fetch(req) {
-      return answer(mode, await req.text());
+      const kind = req.headers.get(ANSWER_HEADER) === "sse" ? "sse" : "json";
+      return answer(kind, await req.text());
     },
   });
-  const origin = `http://127.0.0.1:${upstream.port}`;
+  console.log(`http://127.0.0.1:${server.port}`);
+}
+
+interface ClientJob {
+  direct: string;
+  ficta: string;
+  token: string;
+  bodyFile: string;
+  answer: Answer;
+  iterations: number;
+}
+
+interface ClientResult {
+  n: number;
+  direct50: number;
+  ficta50: number;
+  direct90: number;
+  ficta90: number;
+}
+
+/** `--role=client JOB`: plays Codex; prints the percentiles as one JSON line. */
+async function runClient(job: ClientJob) {
+  const body = new Uint8Array(await Bun.file(job.bodyFile).arrayBuffer());
+  const headers = {
+    authorization: "Bearer bench-not-a-key",
+    "content-type": "application/json",
+    accept: "text/event-stream",
+    [ANSWER_HEADER]: job.answer,
+  };
+  const viaFicta = { ...headers, [PROXY_TOKEN_HEADER]: job.token };
+  const roundTrip = async (url: string, h: Record<string, string>) => {
+    const started = performance.now();
+    const res = await fetch(`${url}/v1/responses`, { method: "POST", headers: h, body });
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`status ${res.status} from ${url}: ${text}`);
+    return performance.now() - started;
+  };
+  const direct: number[] = [];
+  const ficta: number[] = [];
+  const warmup = Math.max(5, Math.ceil(job.iterations / 10));
+  for (let i = 0; i < warmup + job.iterations; i++) {
+    // Alternate which goes first, so neither always runs on a warmer cache.
+    const first = i % 2 === 0;
+    const a = first ? await roundTrip(job.direct, headers) : 0;
+    const b = await roundTrip(job.ficta, viaFicta);
+    const c = first ? a : await roundTrip(job.direct, headers);
+    if (i >= warmup) {
+      direct.push(c);
+      ficta.push(b);
+    }
+  }
+  direct.sort((x, y) => x - y);
+  ficta.sort((x, y) => x - y);
+  const result: ClientResult = {
+    n: direct.length,
+    direct50: percentile(direct, 0.5),
+    ficta50: percentile(ficta, 0.5),
+    direct90: percentile(direct, 0.9),
+    ficta90: percentile(ficta, 0.9),
+  };
+  console.log(JSON.stringify(result));
+}
+
+async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+    text += chunk;
+    if (text.includes("\n")) break;
+  }
+  return text.split("\n")[0].trim();
+}
+
+function self(...args: string[]): string[] {
+  return [process.execPath, import.meta.path, ...args];
+}
+
+async function main() {
+  const upstream = Bun.spawn(self("--role=upstream"), { stdout: "pipe", stderr: "inherit" });
+  const origin = await firstLine(upstream.stdout);
   const home = mkdtempSync(join(tmpdir(), "ficta-bench-proxy-"));
   const rows: string[] = [];
   let engineKind = "";
@@ -229,54 +292,39 @@ async function main() {
       const session = createSession(settings, { FICTA_HOME: home });
       const token = crypto.randomUUID();
       const proxy = startProxy({ engine, settings, token, session, stderrIsTTY: true });
-      const body = new TextEncoder().encode(codexBody(c.bytes, secrets));
-      const headers = {
-        authorization: "Bearer bench-not-a-key",
-        "content-type": "application/json",
-        accept: "text/event-stream",
-      };
-      const viaFicta = { ...headers, [PROXY_TOKEN_HEADER]: token };
-      const iterations = quick ? Math.ceil(c.iterations / 4) : c.iterations;
-      for (const kind of ANSWERS) {
-        mode = kind;
-        const direct: number[] = [];
-        const ficta: number[] = [];
-        const warmup = Math.max(5, Math.ceil(iterations / 10));
-        for (let i = 0; i < warmup + iterations; i++) {
-          // Alternate which goes first, so neither always runs on a warmer cache.
-          const a = await roundTrip(`${origin}/v1/responses`, headers, body);
-          const b = await roundTrip(`${proxy.origin}/v1/responses`, viaFicta, body);
-          if (i >= warmup) {
-            direct.push(a);
-            ficta.push(b);
-          }
-          if (i % 2) {
-            const b2 = await roundTrip(`${proxy.origin}/v1/responses`, viaFicta, body);
-            const a2 = await roundTrip(`${origin}/v1/responses`, headers, body);
-            if (i >= warmup) {
-              direct.push(a2);
-              ficta.push(b2);
-            }
-          }
-        }
-        direct.sort((x, y) => x - y);
-        ficta.sort((x, y) => x - y);
-        const added50 = percentile(ficta, 0.5) - percentile(direct, 0.5);
-        const added90 = percentile(ficta, 0.9) - percentile(direct, 0.9);
+      const bodyFile = join(home, "body.json");
+      await Bun.write(bodyFile, codexBody(c.bytes, secrets));
+      for (const answerKind of ANSWERS) {
+        const job: ClientJob = {
+          direct: origin,
+          ficta: proxy.origin,
+          token,
+          bodyFile,
+          answer: answerKind,
+          iterations: quick ? Math.ceil(c.iterations / 4) : c.iterations,
+        };
+        const client = Bun.spawn(self("--role=client", JSON.stringify(job)), {
+          stdout: "pipe",
+          stderr: "inherit",
+        });
+        const out = await new Response(client.stdout).text();
+        if ((await client.exited) !== 0) throw new Error(`client failed for ${c.label}`);
+        const r = JSON.parse(out) as ClientResult;
+        const added50 = r.ficta50 - r.direct50;
         const line = {
           case: c.label,
-          answer: kind,
-          n: direct.length,
-          directP50: round(percentile(direct, 0.5)),
-          fictaP50: round(percentile(ficta, 0.5)),
+          answer: answerKind,
+          n: r.n,
+          directP50: round(r.direct50),
+          fictaP50: round(r.ficta50),
           addedP50: round(added50),
-          addedP90: round(added90),
+          addedP90: round(r.ficta90 - r.direct90),
           target: c.target,
           ok: added50 <= c.target,
         };
         console.log(JSON.stringify(line));
         rows.push(
-          `| ${c.label} | ${kind.toUpperCase()} | ${line.directP50} | ${line.fictaP50} | ` +
+          `| ${c.label} | ${answerKind.toUpperCase()} | ${line.directP50} | ${line.fictaP50} | ` +
             `**${line.addedP50}** | ${line.addedP90} | <= ${c.target} | ${
               line.ok ? "yes" : "NO"
             } |`,
@@ -286,7 +334,7 @@ async function main() {
       session.close();
     }
   } finally {
-    await upstream.stop(true);
+    upstream.kill();
     rmSync(home, { recursive: true, force: true });
   }
   console.log(`\nBun ${Bun.version}, ${navigator.hardwareConcurrency} cores, ${engineKind}`);
@@ -301,4 +349,8 @@ function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) {
+  if (role === "upstream") runUpstream();
+  else if (role === "client") await runClient(JSON.parse(process.argv.at(-1)!) as ClientJob);
+  else await main();
+}

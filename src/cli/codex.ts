@@ -128,7 +128,14 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
 
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
   const engine = Promise.withResolvers<Engine>();
-  const session = report.createSession(settings, env);
+  let session: ReturnType<typeof report.createSession>;
+  try {
+    session = report.createSession(settings, env);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+    say(`cannot create the session log under ${paths(env).logs} (${code}); Codex was not started`);
+    return 1;
+  }
   const proxy = proxyModule.startProxy({
     engine: deferredEngine(engine.promise),
     settings,

@@ -6,7 +6,7 @@ import { formsOf } from "./forms.ts";
 import { leftmostLongest, type Match, Matcher, mergeDisjoint } from "./matcher.ts";
 import { replaceMatches } from "./redact.ts";
 import { valuesPresent } from "./gate.ts";
-import { surrogateFor } from "./surrogate.ts";
+import { surrogateFor, surrogatesFor } from "./surrogate.ts";
 import { createRestorer, restoreText } from "./restore.ts";
 import { findShapes, type ShapeMatch } from "./shapes.ts";
 import type { Counts, Engine, EngineOptions, EngineStats, Secret } from "./types.ts";
@@ -110,7 +110,8 @@ export async function buildEngine(
     } else for (const spelling of secret.spellings ?? []) entry.spellings.add(spelling);
   }
   const values = [...byValue.keys()];
-  const surrogates = await Promise.all(values.map((value) => surrogateFor(key, value)));
+  // The MACs are computed off the main thread: started first, awaited once the matcher is built.
+  const signing = surrogatesFor(key, values);
   const forms = values.map((value) => formsOf(value, [...byValue.get(value)!.spellings], options));
 
   // Forms are measured in UTF-8 bytes; a string is never longer in code units than in bytes.
@@ -131,6 +132,7 @@ export async function buildEngine(
   forms.forEach((list, id) => {
     for (let i = 1; i < list.length; i++) matcher.add(list[i], id, REGISTERED);
   });
+  const surrogates = await signing;
   const table: ValueTable = { names: [], surrogates: [], bySurrogate: new Map(), ids: new Map() };
   values.forEach((value, id) => {
     table.names.push(byValue.get(value)!.name);

@@ -51,53 +51,72 @@ function unicodeEscape(code: number, upper: boolean | undefined): string {
 /** Every code unit some style escapes: controls, quote, backslash, slash, HTML, non-ASCII. */
 // deno-lint-ignore no-control-regex -- control characters are exactly what JSON escapes
 const ESCAPABLE = /[\x00-\x1f"\\/<>&'+`\u007f-\uffff]/;
-/**
- * In JSON.stringify's output: each escape sequence (consumed whole, left to right, so `\\n` is
- * an escaped backslash then `n`) and each raw character another style escapes.
- */
-const RESTYLED = /\\(?:u[0-9a-fA-F]{4}|.)|[/<>&'+`\u0080-\uffff]/g;
-const SHORT_DECODED: Record<string, number> = {
-  '"': 0x22,
-  "\\": 0x5c,
-  b: 0x08,
-  f: 0x0c,
-  n: 0x0a,
-  r: 0x0d,
-  t: 0x09,
+const SHORT_ESCAPES: Record<number, string> = {
+  0x22: '\\"',
+  0x5c: "\\\\",
+  0x08: "\\b",
+  0x0c: "\\f",
+  0x0a: "\\n",
+  0x0d: "\\r",
+  0x09: "\\t",
 };
 
-/** How `style` spells one token of JSON.stringify's output (see RESTYLED). */
-function restyle(token: string, style: JsonStyle): string {
-  if (token.length > 1 && token[0] === "\\") {
-    // `\uXXXX`: a control character without a short escape, or a lone surrogate.
-    if (token[1] === "u") return style.upperHex ? "\\u" + token.slice(2).toUpperCase() : token;
-    const c = SHORT_DECODED[token[1]];
-    return style.allUnicode || (style.dotnet && c === 0x22)
-      ? unicodeEscape(c, style.upperHex)
-      : token;
-  }
-  const c = token.charCodeAt(0);
-  const escape = c === 0x2f
-    ? style.slash
-    : c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029
-    ? style.html || (c >= 0x80 && style.asciiOnly)
-    : c === 0x27 || c === 0x2b || c === 0x60
-    ? style.dotnet
-    : style.asciiOnly;
-  if (!escape) return token;
-  return c === 0x2f ? "\\/" : unicodeEscape(c, style.upperHex);
+/** How `style` spells each ASCII code unit: its escape, or undefined where it stays as is. */
+function asciiEscapes(style: JsonStyle): (string | undefined)[] {
+  return Array.from({ length: 128 }, (_, c) => {
+    if (c < 0x20 || c === 0x22 || c === 0x5c) {
+      const unicode = style.allUnicode || (style.dotnet && c === 0x22) || !SHORT_ESCAPES[c];
+      return unicode ? unicodeEscape(c, style.upperHex) : SHORT_ESCAPES[c];
+    }
+    if (c === 0x2f) return style.slash ? "\\/" : undefined;
+    if (c === 0x3c || c === 0x3e || c === 0x26) {
+      return style.html ? unicodeEscape(c, style.upperHex) : undefined;
+    }
+    if (c === 0x27 || c === 0x2b || c === 0x60) {
+      return style.dotnet ? unicodeEscape(c, style.upperHex) : undefined;
+    }
+    return undefined;
+  });
 }
+const ESCAPES = new Map<JsonStyle, (string | undefined)[]>(
+  [SLASH, ASCII_LOWER, ASCII_UPPER, GO, DOTNET, ALL_UNICODE_LOWER, ALL_UNICODE_UPPER].map((
+    style,
+  ) => [style, asciiEscapes(style)]),
+);
 
 /**
  * The text between the quotes of a JSON string holding `s`, as serialized in `style`: the
  * standard style is exactly JSON.stringify's (well-formed: lone surrogates as `\u` escapes);
- * the others rewrite its escapes and the few characters they treat differently.
+ * the others escape what it escapes plus what they treat differently, in one pass.
  */
 export function jsonEscape(s: string, style?: JsonStyle): string {
   if (!ESCAPABLE.test(s)) return s;
-  const standard = JSON.stringify(s).slice(1, -1);
-  if (style === undefined) return standard;
-  return standard.replace(RESTYLED, (token) => restyle(token, style));
+  if (style === undefined) return JSON.stringify(s).slice(1, -1);
+  const ascii = ESCAPES.get(style) ?? asciiEscapes(style);
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    let escape: string | undefined;
+    if (c < 0x80) escape = ascii[c];
+    else if (c >= 0xd800 && c <= 0xdfff) {
+      // A valid pair stays raw unless the style is ASCII-only (then each half is escaped in
+      // turn); a lone surrogate is always escaped, as JSON.stringify does.
+      const pair = c <= 0xdbff && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+      if (pair && !style.asciiOnly) {
+        i++;
+        continue;
+      }
+      escape = unicodeEscape(c, style.upperHex);
+    } else if (style.asciiOnly || (style.html && (c === 0x2028 || c === 0x2029))) {
+      escape = unicodeEscape(c, style.upperHex);
+    }
+    if (escape !== undefined) {
+      out += s.slice(from, i) + escape;
+      from = i + 1;
+    }
+  }
+  return out + s.slice(from);
 }
 
 const FORM_SAFE_TEXT = /^[A-Za-z0-9\-_.*]*$/;
@@ -149,9 +168,12 @@ function encodedForms(s: string): string[] {
   const out: string[] = [];
   for (let shift = 0; shift < 3; shift++) {
     // `shift` filler bytes first; keep the sextets from the first one starting inside the value
-    // to the last one ending inside it.
-    const shifted = new Uint8Array(shift + bytes.length);
-    shifted.set(bytes, shift);
+    // to the last one ending inside it. (A copy: in JavaScriptCore a view costs more.)
+    let shifted = bytes;
+    if (shift > 0) {
+      shifted = new Uint8Array(shift + bytes.length);
+      shifted.set(bytes, shift);
+    }
     const first = Math.ceil((8 * shift) / 6);
     const end = Math.floor((8 * shifted.length) / 6);
     out.push(
@@ -218,17 +240,21 @@ export function formsOf(
   spellings: readonly string[],
   options: FormOptions,
 ): string[] {
-  const forms = new Set<string>();
+  // A value has a few dozen forms at most: a linear scan (which compares lengths first) dedupes
+  // them for less than hashing every form into a Set.
+  const forms: string[] = [];
+  const add = (form: string) => {
+    if (form !== "" && !forms.includes(form)) forms.push(form);
+  };
   for (const text of [value, ...spellings]) {
-    forms.add(text);
-    for (const form of jsonForms(text)) forms.add(form);
-    for (const form of percentForms(text)) forms.add(form);
+    add(text);
+    for (const form of jsonForms(text)) add(form);
+    for (const form of percentForms(text)) add(form);
   }
   // Encoded forms of the value only: a spelling that contains the value verbatim is covered by
   // the value's own forms at some alignment, and a multi-line value's lines are values too.
   if (options.encoded && value.length >= ENCODED_MIN_LENGTH) {
-    for (const form of encodedForms(value)) forms.add(form);
+    for (const form of encodedForms(value)) add(form);
   }
-  forms.delete("");
-  return [...forms];
+  return forms;
 }

@@ -42,12 +42,12 @@ const ENDINGS = new Set([
 ]);
 
 /** Deltas of tool inputs that may carry a literal context (shell, JavaScript, patch). */
-const FOLLOWED = new Set([
-  "response.function_call_arguments.delta",
-  "response.custom_tool_call_input.delta",
-]);
+const ARGUMENTS_DELTA = "response.function_call_arguments.delta";
+const CUSTOM_INPUT_DELTA = "response.custom_tool_call_input.delta";
 
 const DELTA_FIELD = '"delta":"';
+/** The letters the starts of the prefix ("f" to "ficta") end with. */
+const PREFIX_ENDS = SURROGATE_PREFIX.slice(0, -1);
 const ITEM_ID = '"item_id":';
 const OUTPUT_INDEX = '"output_index":';
 /** Which field tells the parts of an item apart, for the deltas whose items have several. */
@@ -58,11 +58,22 @@ const PART_INDEX = new Map([
   ["response.reasoning_summary_text.delta", '"summary_index":'],
 ]);
 const TYPE_FIRST = '{"type":"';
+const DATA_PREFIX = "data: ";
+const RESPONSE = "response.";
+
+/** An event replaced: its start and end in the text, and what goes out instead. */
+export type SseEdit = [start: number, end: number, replacement: string];
 
 /** A delta event held back because its end could be the start of a surrogate. */
 interface HeldEvent {
   /** The event to send if the held text turns out not to be a surrogate (its own bytes if untouched). */
   release: string;
+  /** Whether `release` is the event as it came. */
+  untouched: boolean;
+  /** Where the event was: in which text given to `edits`, and its offsets there. */
+  text: number;
+  start: number;
+  end: number;
   /** The event to send if it is one: the delta without the held text ("" drops the event). */
   truncated: string;
 }
@@ -94,33 +105,47 @@ export class SseRestore {
   readonly #toolNames = new Map<string, string>();
   #holding = 0;
   #text = "";
+  /** How many texts `edits` was given, and the edits of the current one so far. */
+  #texts = 0;
+  #edits: SseEdit[] = [];
   #nextToken = -1;
+  /** The type of the last delta event found by its data, and how its data line starts. */
+  #deltaType: string | undefined;
+  #deltaLine = "\0";
 
   constructor(values: Values) {
     this.#values = values;
   }
 
-  /** Complete events in `text` (a trailing incomplete one is taken as is), or undefined if none changed. */
-  events(text: string): string | undefined {
+  /**
+   * The changed events among the complete events in `text` (a trailing incomplete one is taken
+   * as is), in order: [start, end, replacement], or undefined if none changed. Offsets index
+   * `text`, so a caller holding its bytes can pass the rest on as they came.
+   */
+  edits(text: string): SseEdit[] | undefined {
     this.#text = text;
+    this.#texts++;
     this.#nextToken = text.indexOf(SURROGATE_PREFIX);
-    let out: string[] | undefined;
-    let copied = 0;
+    const edits: SseEdit[] = this.#edits = [];
     let pos = 0;
     while (pos < text.length) {
-      let end = nextEventEnd(text, pos);
+      let nl = text.indexOf("\n", pos);
+      if (nl < 0) nl = text.length;
+      let end = nextEventEnd(text, nl);
       if (end < 0) end = text.length;
-      const replaced = this.#event(pos, end);
-      if (replaced !== undefined) {
-        (out ??= []).push(text.slice(copied, pos), replaced);
-        copied = end;
-      }
+      const replaced = this.#event(pos, end, nl);
+      if (replaced !== undefined) edits.push([pos, end, replaced]);
       pos = end;
     }
     this.#text = "";
-    if (!out) return undefined;
-    out.push(text.slice(copied));
-    return out.join("");
+    this.#edits = [];
+    return edits.length > 0 ? edits : undefined;
+  }
+
+  /** Complete events in `text` (a trailing incomplete one is taken as is), or undefined if none changed. */
+  events(text: string): string | undefined {
+    const edits = this.edits(text);
+    return edits && applyEdits(text, edits);
   }
 
   /** Everything still held, as delta events; call at the end of the stream. */
@@ -135,16 +160,26 @@ export class SseRestore {
     return this.#nextToken >= 0 && this.#nextToken < to;
   }
 
-  #event(a: number, b: number): string | undefined {
+  /** The event text[a, b), whose first line break is at `nl`. */
+  #event(a: number, b: number, nl: number): string | undefined {
     const text = this.#text;
-    const start = dataStart(text, a, b);
+    // Most often: an `event:` line, then a data line of the same delta type as the last event.
+    if (text.charCodeAt(a) !== 0x64 && text.startsWith(this.#deltaLine, nl + 1)) {
+      const start = nl + 1 + DATA_PREFIX.length;
+      return this.#delta(a, b, start, this.#deltaType!, nl + 1 + this.#deltaLine.length);
+    }
+    const start = dataStart(text, a, b, nl);
     if (start < 0) return undefined;
     // The data may go on over more `data:` lines: JSON strings never span lines, and the line
     // prefixes between them are not JSON syntax, so the whole rest of the event is read as one.
     const delta = knownDelta(text, start);
-    if (delta !== undefined) return this.#delta(a, b, start, delta);
+    if (delta !== undefined) {
+      this.#deltaType = delta;
+      this.#deltaLine = DATA_PREFIX + TYPE_FIRST + delta + '"';
+      return this.#delta(a, b, start, delta, start + TYPE_FIRST.length + delta.length + 1);
+    }
     const type = this.#typeOf(a, b, start);
-    if (DELTAS.includes(type)) return this.#delta(a, b, start, type);
+    if (DELTAS.includes(type)) return this.#delta(a, b, start, type, start);
 
     let flushed = "";
     if (this.#parts.size > 0) {
@@ -159,17 +194,39 @@ export class SseRestore {
     return flushed + text.slice(a, start) + restored;
   }
 
-  #delta(a: number, b: number, start: number, type: string): string | undefined {
+  /** A delta event; its `delta` field is after `fieldsFrom`. */
+  #delta(
+    a: number,
+    b: number,
+    start: number,
+    type: string,
+    fieldsFrom: number,
+  ): string | undefined {
     const text = this.#text;
-    const field = text.indexOf(DELTA_FIELD, start);
+    const field = text.indexOf(DELTA_FIELD, fieldsFrom);
     if (field < 0 || field >= b) return undefined;
     const from = field + DELTA_FIELD.length;
     const to = stringEnd(text, from, b);
     // A tool input's literal context must follow every piece of it.
-    const custom = FOLLOWED.has(type) && !this.#values.keepsTools;
+    const custom = (type === ARGUMENTS_DELTA || type === CUSTOM_INPUT_DELTA) &&
+      !this.#values.keepsTools;
     const hasToken = this.#hasToken(from, to);
-    const mayHold = partialStart(text, from, to, true) < to;
-    if (this.#holding === 0 && !custom && !hasToken && !mayHold) return undefined;
+    // Without "ficta_" in it, a delta can only end in "f", "fi", "fic", "fict" or "ficta".
+    const mayHold = (hasToken || PREFIX_ENDS.includes(text[to - 1])) &&
+      partialStart(text, from, to, true) < to;
+    if (!hasToken && !mayHold) {
+      if (!custom && this.#holding === 0) return undefined;
+      // The next piece of the last tool input (OpenAI sends the item id before the delta).
+      const last = this.#last;
+      if (
+        last !== undefined && last.held === "" && last.type === type &&
+        text.lastIndexOf(last.needle, field) >= start
+      ) {
+        // Nothing to restore or hold: the literal context gets the text when it is next needed.
+        if (last.spot.literal) last.unfed += text.slice(from, to);
+        return undefined;
+      }
+    }
 
     const data = text.slice(start, b);
     let part = this.#last?.type === type && data.includes(this.#last.needle)
@@ -209,14 +266,14 @@ export class SseRestore {
           own = joined;
         } else {
           values.replacement(surrogate, part.spot);
-          out = this.#release(part);
+          out = this.#release(part, a);
         }
       } else if (partialStart(joined, 0, joined.length, true) < part.held.length) {
         // Still only the start of one: hold this event too.
-        part.events.push({ release: text.slice(a, b), truncated: "" });
+        part.events.push(this.#held(a, b, text.slice(a, b), true, ""));
         part.held = joined;
         return "";
-      } else out = this.#release(part);
+      } else out = this.#release(part, a);
       part.held = "";
       part.events = [];
       this.#holding--;
@@ -234,7 +291,8 @@ export class SseRestore {
     if (cut < own.length) {
       part.held = own.slice(cut);
       const release = untouched ? text.slice(a, b) : before + restored + part.held + after;
-      part.events.push({ release, truncated: restored === "" ? "" : before + restored + after });
+      const truncated = restored === "" ? "" : before + restored + after;
+      part.events.push(this.#held(a, b, release, untouched, truncated));
       this.#holding++;
       return out;
     }
@@ -242,10 +300,47 @@ export class SseRestore {
     return out + (untouched ? text.slice(a, b) : before + restored + after);
   }
 
-  /** The part's held events as they came; the held text is for its literal context. */
-  #release(part: Part): string {
+  #held(
+    start: number,
+    end: number,
+    release: string,
+    untouched: boolean,
+    truncated: string,
+  ): HeldEvent {
+    return { release, untouched, text: this.#texts, start, end, truncated };
+  }
+
+  /**
+   * The part's held events as they came, to send before the event at `a`; the held text is for
+   * its literal context.
+   */
+  #release(part: Part, a: number): string {
     if (part.spot.literal) part.unfed += part.held;
+    if (this.#inPlace(part.events, a)) return "";
     return part.events.map((e) => e.release).join("");
+  }
+
+  /**
+   * Whether the held events, untouched, lie just before the event at `a` in the current text,
+   * each dropped by an edit of its own: those edits are taken back, so the events go out where
+   * they are (a false start of a surrogate then costs no rewrite).
+   */
+  #inPlace(events: HeldEvent[], a: number): boolean {
+    const edits = this.#edits;
+    const first = edits.length - events.length;
+    if (first < 0) return false;
+    let next = a;
+    for (let i = events.length - 1; i >= 0; i--) {
+      const event = events[i];
+      const edit = edits[first + i];
+      if (
+        !event.untouched || event.text !== this.#texts || event.end !== next ||
+        edit[0] !== event.start || edit[2] !== ""
+      ) return false;
+      next = event.start;
+    }
+    edits.length = first;
+    return true;
   }
 
   /** The held events of the parts chosen, as they came; those parts end. */
@@ -297,11 +392,31 @@ export class SseRestore {
   readonly #toolName = (itemId: string): string => this.#toolNames.get(itemId) ?? "";
 }
 
+/** `text` with its edited events replaced. */
+export function applyEdits(text: string, edits: SseEdit[]): string {
+  let out = "";
+  let copied = 0;
+  for (const [start, end, replacement] of edits) {
+    out += text.slice(copied, start) + replacement;
+    copied = end;
+  }
+  return out + text.slice(copied);
+}
+
+/** Delta types by the first letter after `response.`, the most frequent first. */
+const DELTAS_BY_LETTER = new Map<number, string[]>();
+for (const type of DELTAS) {
+  const letter = type.charCodeAt(RESPONSE.length);
+  DELTAS_BY_LETTER.set(letter, [...DELTAS_BY_LETTER.get(letter) ?? [], type]);
+}
+
 /** The delta type of an event whose data starts with its `type` (as OpenAI sends it), if any. */
 function knownDelta(text: string, start: number): string | undefined {
   if (!text.startsWith(TYPE_FIRST, start)) return undefined;
   const from = start + TYPE_FIRST.length;
-  for (const type of DELTAS) {
+  const types = DELTAS_BY_LETTER.get(text.charCodeAt(from + RESPONSE.length));
+  if (types === undefined) return undefined;
+  for (const type of types) {
     if (text.startsWith(type, from) && text.charCodeAt(from + type.length) === 0x22) return type;
   }
   return undefined;

@@ -71,7 +71,11 @@ export class Values {
       return undefined;
     }
     this.stats.restored++;
-    if (spot.literal) return this.#spell(spot.literal.spell(value), spot.landing);
+    if (spot.literal) {
+      const spelled = spot.literal.spell(value);
+      // Mostly the value needs no quoting where it lands: its usual spelling is cached.
+      if (spelled !== value) return this.#spell(spelled, spot.landing);
+    }
     const key = spot.landing + token;
     let spelled = this.#spelled.get(key);
     if (spelled === undefined) this.#spelled.set(key, spelled = this.#spell(value, spot.landing));
@@ -182,7 +186,14 @@ export function restoreSpan(
   let out = "";
   let copied = from;
   let fed = from;
-  for (let i = nextToken(text, from, to, json); i >= 0; i = nextToken(text, i, to, json)) {
+  // Where the last prefix in the span starts: looking for one past it would search on through
+  // the rest of the text.
+  const last = text.lastIndexOf(SURROGATE_PREFIX, to - SURROGATE_LENGTH);
+  for (
+    let i = last >= from ? nextToken(text, from, to, json) : -1;
+    i >= 0;
+    i = i <= last ? nextToken(text, i, to, json) : -1
+  ) {
     const end = i + SURROGATE_LENGTH;
     if (literal) {
       literal.feed(json ? decodedJson(text.slice(fed, i)) : text.slice(fed, i));

@@ -14,7 +14,8 @@
  *   event by event; text holds back at most the 27 bytes that could start a surrogate.
  * - A delta event whose end could start a surrogate waits for its part's next delta (one token).
  * - In a network chunk where something was restored, invalid UTF-8 (which OpenAI never sends)
- *   would come out as U+FFFD; chunks with nothing to restore keep their exact bytes.
+ *   would come out as U+FFFD; chunks with nothing to restore (a false start of a surrogate
+ *   included) keep their exact bytes.
  * - SSE with CR-only line ends is not split into events (no known server sends it).
  * - Quoting follows the syntax around the surrogate, not what runs inside it: a value in a
  *   `python -c "..."` program is quoted for the shell only; in the `exec` tool a command string
@@ -22,8 +23,8 @@
  *   through a shell here-document gets no line markers; JavaScript regular expression literals
  *   are not recognised. In comments a value is escaped so the code stays intact.
  */
-import { lastEventEnd, looksLikeSse } from "./sse.ts";
-import { SseRestore } from "./restore-events.ts";
+import { firstEventEnd, lastEventEnd, looksLikeSse } from "./sse.ts";
+import { applyEdits, SseRestore } from "./restore-events.ts";
 import { restoreJson } from "./restore-json.ts";
 import {
   Landing,
@@ -149,6 +150,12 @@ class SseSink implements Sink {
 
   push(chunk: Uint8Array, emit: Emit): void {
     const end = lastEventEnd(chunk, this.#last1, this.#last2);
+    const pending = this.#pending;
+    // The event begun in earlier chunks ends first, apart: the rest of the chunk is decoded
+    // where it lies, not copied behind the held bytes.
+    const first = end > 0 && pending.length > 0
+      ? firstEventEnd(chunk, this.#last1, this.#last2)
+      : 0;
     if (chunk.length >= 2) {
       this.#last1 = chunk[chunk.length - 1];
       this.#last2 = chunk[chunk.length - 2];
@@ -160,12 +167,16 @@ class SseSink implements Sink {
       if (chunk.length > 0) this.#pending.push(chunk);
       return;
     }
-    const head = chunk.subarray(0, end);
-    const ready = this.#pending.length > 0 ? concat([...this.#pending, head]) : head;
     this.#pending = end < chunk.length ? [chunk.subarray(end)] : [];
-    const text = decoder.decode(ready);
-    const restored = this.#sse.events(text);
-    emit(restored === undefined ? ready : encoder.encode(restored));
+    if (first > 0) this.#restore(concat([...pending, chunk.subarray(0, first)]), emit);
+    if (end > first) this.#restore(chunk.subarray(first, end), emit);
+  }
+
+  /** Complete events, restored, or as they came if nothing changed. */
+  #restore(bytes: Uint8Array, emit: Emit): void {
+    const text = decoder.decode(bytes);
+    const edits = this.#sse.edits(text);
+    emit(edits === undefined ? bytes : encoder.encode(applyEdits(text, edits)));
   }
 
   end(emit: Emit): void {

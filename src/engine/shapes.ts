@@ -268,9 +268,24 @@ function privateKey(text: string, start: number): Found {
     if (base64 > 1 << 20) break;
   }
   // Docs show `-----BEGIN … KEY-----\n...\n-----END…`; a real key has at least a line of base64.
-  const joined = body.join("");
-  if (base64 < 64 || new Set(joined).size < 20) return null;
+  if (base64 < 64 || !hasDistinct(body, 20)) return null;
   return { start, end, format: "private-key", value: unescapeJson(text.slice(start, end)) };
+}
+
+/** Whether base64 `parts` hold at least `n` distinct characters; stops as soon as they do. */
+function hasDistinct(parts: string[], n: number): boolean {
+  const seen = new Uint8Array(128);
+  let count = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) {
+      const c = part.charCodeAt(i) & 127;
+      if (seen[c] === 0) {
+        seen[c] = 1;
+        if (++count >= n) return true;
+      }
+    }
+  }
+  return false;
 }
 
 /** Undo the JSON string escapes a PEM block can carry, at any nesting depth. */

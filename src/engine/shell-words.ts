@@ -66,8 +66,9 @@ export class ShellLexer implements LiteralContext {
       let next = i;
       if (stops) {
         // Characters that change nothing in this state go by in one step.
+        // `test` finds the stop without building a match.
         stops.lastIndex = i;
-        next = stops.exec(text)?.index ?? text.length;
+        next = stops.test(text) ? stops.lastIndex - 1 : text.length;
         if (next > i) {
           if (this.#top.state === Sh.Heredoc) this.#line += text.slice(i, next);
           this.#prev = text[next - 1];

@@ -24,6 +24,16 @@ export function lastEventEnd(bytes: Uint8Array, before1: number, before2: number
   return 0;
 }
 
+/** End (exclusive) of the first complete event in `bytes`, as `lastEventEnd` counts it, or 0. */
+export function firstEventEnd(bytes: Uint8Array, before1: number, before2: number): number {
+  const at = (i: number) => (i >= 0 ? bytes[i] : i === -1 ? before1 : before2);
+  for (let i = bytes.indexOf(LF); i >= 0; i = bytes.indexOf(LF, i + 1)) {
+    const p = at(i - 1);
+    if (p === LF || (p === CR && at(i - 2) === LF)) return i + 1;
+  }
+  return 0;
+}
+
 /** End (exclusive) of the event starting at `from` in text, or -1 when it is not complete. */
 export function nextEventEnd(text: string, from: number): number {
   let i = from;
@@ -52,13 +62,20 @@ export function looksLikeSse(head: Uint8Array, complete: boolean): boolean | und
   return false;
 }
 
-/** Start of the payload of the event's first `data:` line in text[from, to), or -1. */
-export function dataStart(text: string, from: number, to: number): number {
+/**
+ * Start of the payload of the event's first `data:` line in text[from, to), or -1. `nl`: where
+ * the event's first line break is, if known.
+ */
+export function dataStart(
+  text: string,
+  from: number,
+  to: number,
+  nl = text.indexOf("\n", from),
+): number {
   let line: number;
   if (text.startsWith("data:", from)) line = from;
   else {
     // Usually the data line comes right after an `event:` line.
-    const nl = text.indexOf("\n", from);
     line = nl >= 0 && text.startsWith("data:", nl + 1) ? nl + 1 : text.indexOf("\ndata:", from) + 1;
     if (line <= 0 || line >= to) return -1;
   }

@@ -239,7 +239,7 @@ class ArgumentField implements LiteralContext {
         this.#escape = undefined;
       } else {
         STRING_STOPS.lastIndex = i;
-        const stop = STRING_STOPS.exec(json)?.index ?? json.length;
+        const stop = STRING_STOPS.test(json) ? STRING_STOPS.lastIndex - 1 : json.length;
         piece = json.slice(i, stop);
         i = stop;
         if (stop < json.length) {

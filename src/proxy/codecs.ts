@@ -3,13 +3,9 @@
  * every value from the matcher) and forwarded decoded; answers that must be restored are decoded
  * on the fly.
  */
-import {
-  brotliDecompressSync,
-  gunzipSync,
-  inflateRawSync,
-  inflateSync,
-  zstdDecompressSync,
-} from "node:zlib";
+// node:zlib is imported on the first compressed body only: loading it costs ~10 ms of every
+// launch, and Codex's custom provider never compresses.
+type Zlib = typeof import("node:zlib");
 
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -26,13 +22,22 @@ export function codings(header: string | null): string[] {
 }
 
 /** Decodes a request body; each stage's output is capped at `limit` bytes. */
-export function decodeBody(body: Uint8Array, header: string | null, limit: number): Uint8Array {
+export async function decodeBody(
+  body: Uint8Array,
+  header: string | null,
+  limit: number,
+): Promise<Uint8Array> {
+  const stages = codings(header).reverse();
+  if (stages.length === 0) return body;
+  const zlib = await import("node:zlib");
   let data = body;
-  for (const coding of codings(header).reverse()) data = decodeOne(data, coding, limit);
+  for (const coding of stages) data = decodeOne(zlib, data, coding, limit);
   return data;
 }
 
-function decodeOne(data: Uint8Array, coding: string, limit: number): Uint8Array {
+function decodeOne(zlib: Zlib, data: Uint8Array, coding: string, limit: number): Uint8Array {
+  const { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync, zstdDecompressSync } =
+    zlib;
   const options = { maxOutputLength: limit };
   try {
     switch (coding) {

@@ -150,7 +150,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       try {
         const raw = await readBody(req, limit);
         entry.bytesIn = raw?.byteLength ?? 0;
-        body = raw && decodeBody(raw, req.headers.get("content-encoding"), limit);
+        body = raw && await decodeBody(raw, req.headers.get("content-encoding"), limit);
       } catch (error) {
         if (error instanceof BodyTooLarge) return refuse(tooLarge(limit));
         if (error instanceof UndecodableBody) return refuse(undecodable(error.message));

@@ -15,7 +15,6 @@ import {
   TARGETS,
   VERSION,
 } from "../../scripts/distribution.ts";
-import { findCommand } from "../../src/cli/commands.ts";
 import {
   BUILD_TIMEOUT_MS,
   checksums,
@@ -112,7 +111,7 @@ describe("release archives", () => {
     expect(version.stdout.trim()).toBe(`ficta ${VERSION} (${await headCommit()})`);
   });
 
-  test.skipIf(!findCommand("doctor"))("the host binary answers doctor --json", async () => {
+  test("the host binary answers doctor --json", async () => {
     const binary = await unpacked(hostTarget());
     const home = tempDir("doctor-home");
     const doctor = await run([binary, "doctor", "--json"], {

@@ -21,6 +21,16 @@ import {
 
 const encoder = new TextEncoder();
 
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 function randomCuts(length: number, count: number): number[] {
   const at = Array.from({ length: count }, () => Math.floor(Math.random() * length));
   return at.sort((a, b) => a - b);
@@ -63,6 +73,31 @@ describe("passthrough", () => {
     expect(output).toContain('"logprob":-0.000012300,"bytes":[102, 105]');
     const item = (parseSse(output)[1] as { item: { content: { text: string }[] } }).item;
     expect(item.content[0].text).toBe(value);
+  });
+
+  test("a false start of a surrogate rewrites nothing, not even invalid UTF-8 beside it", async () => {
+    const { surrogates, lookup } = sessionFor(["value-" + crypto.randomUUID()]);
+    const delta = (text: string) =>
+      `event: response.output_text.delta\ndata: {"type":"response.output_text.delta",` +
+      `"item_id":"msg_1","output_index":0,"content_index":0,"delta":"${text}"}\n\n`;
+    const bytes = (text: string) => encoder.encode(text);
+    // A lone continuation byte (never sent by OpenAI) would become U+FFFD if the chunk were
+    // decoded and encoded again.
+    const invalid = new Uint8Array([
+      ...bytes(delta("a ")).subarray(0, -4),
+      0x80,
+      ...bytes('"}\n\n'),
+    ]);
+    const falseStart = [bytes(delta("the fic")), invalid, bytes(delta("tion ends"))];
+    const chunks = [concatBytes(falseStart), bytes(delta(` ${surrogates[0]} `))];
+    const { bytes: out, stats } = await pipe(chunks, {
+      lookup,
+      restoreIntoTools: "all",
+      contentType: "text/event-stream",
+    });
+    expect(out.subarray(0, chunks[0].length)).toEqual(chunks[0]);
+    expect(new TextDecoder().decode(out.subarray(chunks[0].length))).toContain(" value-");
+    expect(stats.restored).toBe(1);
   });
 
   test("binary content types are not touched", async () => {
