@@ -46,8 +46,6 @@ const ARGUMENTS_DELTA = "response.function_call_arguments.delta";
 const CUSTOM_INPUT_DELTA = "response.custom_tool_call_input.delta";
 
 const DELTA_FIELD = '"delta":"';
-/** The letters the starts of the prefix ("f" to "ficta") end with. */
-const PREFIX_ENDS = SURROGATE_PREFIX.slice(0, -1);
 const ITEM_ID = '"item_id":';
 const OUTPUT_INDEX = '"output_index":';
 /** Which field tells the parts of an item apart, for the deltas whose items have several. */
@@ -133,7 +131,16 @@ export class SseRestore {
       if (nl < 0) nl = text.length;
       let end = nextEventEnd(text, nl);
       if (end < 0) end = text.length;
-      const replaced = this.#event(pos, end, nl);
+      // Most often: an `event:` line, then a data line of the same delta type as the last event.
+      const replaced = text.charCodeAt(pos) !== 0x64 && text.startsWith(this.#deltaLine, nl + 1)
+        ? this.#delta(
+          pos,
+          end,
+          nl + 1 + DATA_PREFIX.length,
+          this.#deltaType!,
+          nl + 1 + this.#deltaLine.length,
+        )
+        : this.#event(pos, end, nl);
       if (replaced !== undefined) edits.push([pos, end, replaced]);
       pos = end;
     }
@@ -163,11 +170,6 @@ export class SseRestore {
   /** The event text[a, b), whose first line break is at `nl`. */
   #event(a: number, b: number, nl: number): string | undefined {
     const text = this.#text;
-    // Most often: an `event:` line, then a data line of the same delta type as the last event.
-    if (text.charCodeAt(a) !== 0x64 && text.startsWith(this.#deltaLine, nl + 1)) {
-      const start = nl + 1 + DATA_PREFIX.length;
-      return this.#delta(a, b, start, this.#deltaType!, nl + 1 + this.#deltaLine.length);
-    }
     const start = dataStart(text, a, b, nl);
     if (start < 0) return undefined;
     // The data may go on over more `data:` lines: JSON strings never span lines, and the line
@@ -210,9 +212,10 @@ export class SseRestore {
     // A tool input's literal context must follow every piece of it.
     const custom = (type === ARGUMENTS_DELTA || type === CUSTOM_INPUT_DELTA) &&
       !this.#values.keepsTools;
-    const hasToken = this.#hasToken(from, to);
+    const next = this.#nextToken;
+    const hasToken = next >= from ? next < to : next >= 0 && this.#hasToken(from, to);
     // Without "ficta_" in it, a delta can only end in "f", "fi", "fic", "fict" or "ficta".
-    const mayHold = (hasToken || PREFIX_ENDS.includes(text[to - 1])) &&
+    const mayHold = (hasToken || endsLikePrefix(text.charCodeAt(to - 1))) &&
       partialStart(text, from, to, true) < to;
     if (!hasToken && !mayHold) {
       if (!custom && this.#holding === 0) return undefined;
@@ -420,6 +423,11 @@ function knownDelta(text: string, start: number): string | undefined {
     if (text.startsWith(type, from) && text.charCodeAt(from + type.length) === 0x22) return type;
   }
   return undefined;
+}
+
+/** Whether `c` is a letter the starts of the prefix, "f" to "ficta", end with. */
+function endsLikePrefix(c: number): boolean {
+  return c === 0x66 || c === 0x69 || c === 0x63 || c === 0x74 || c === 0x61;
 }
 
 function includesId(text: string, a: number, b: number, itemId: string): boolean {
