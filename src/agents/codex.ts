@@ -195,8 +195,7 @@ export type RealCodex = { path: string } | { path: null; looked: string };
 export function findRealCodex(configured: string, env: Env, self: string): RealCodex {
   const shimDir = realPath(paths(env).bin);
   const selfReal = realPath(self);
-  const isFicta = (real: string) =>
-    real === selfReal || dirname(real) === shimDir || isShim(real);
+  const isFicta = (real: string) => real === selfReal || dirname(real) === shimDir || isShim(real);
   if (configured) {
     const path = configured.includes("/") || configured.includes("\\")
       ? configured
