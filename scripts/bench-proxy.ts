@@ -19,6 +19,7 @@ import type { Engine, Secret } from "../src/engine/types.ts";
 import { compileEngine, importSurrogateKey } from "../src/engine/index.ts";
 import { PROXY_TOKEN_HEADER, startProxy } from "../src/proxy/index.ts";
 import { createSession } from "../src/report/index.ts";
+import { seeded } from "../test/engine/fakes.ts";
 
 const quick = process.argv.includes("--quick");
 const identity = process.argv.includes("--identity");
@@ -44,14 +45,7 @@ type Answer = typeof ANSWERS[number];
 
 // ---------- seeded fakes ----------
 
-let seed = 0xf1c7a;
-function rand(): number {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seeded(0xf1c7a);
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const chars = (n: number) =>
   Array.from({ length: n }, () => ALNUM[Math.floor(rand() * 62)]).join("");

@@ -15,18 +15,11 @@ import {
   type Secret,
 } from "../src/engine/index.ts";
 import { importSurrogateKey, SURROGATE_PATTERN } from "../src/engine/surrogate.ts";
+import { seeded } from "../test/engine/fakes.ts";
 
 // ---------- seeded fakes ----------
 
-let seed = 0x5eed;
-function rand(): number {
-  // mulberry32
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = seed;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+const rand = seeded(0x5eed);
 const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)];
 const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 const B64 = ALNUM + "+/";
