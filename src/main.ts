@@ -2,10 +2,9 @@
 /** argv → command. Global flags come before the command; everything after it is the command's. */
 import { parseArgs } from "node:util";
 import { type Command, commands, findCommand } from "./cli/commands.ts";
+import { USAGE_EXIT } from "./cli/flags.ts";
 import { say } from "./cli/say.ts";
 import { versionLine } from "./version.ts";
-
-const USAGE_EXIT = 2;
 
 export type Dispatch =
   | { kind: "version" }

@@ -21,9 +21,8 @@ import { childEnv, NOT_FOUND_EXIT, runChild, SpawnError } from "../launch/child.
 import { deferredEngine } from "../launch/deferred-engine.ts";
 import type { Engine } from "../engine/types.ts";
 import type { Registry } from "../registry/index.ts";
+import { USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
-
-const USAGE_EXIT = 2;
 
 export async function run(args: string[]): Promise<number> {
   const env = process.env;
@@ -75,18 +74,9 @@ function realCodex(configured: string, env: Env): string | null {
   return found.path;
 }
 
-/** Settings with their warnings printed once, or the exit code of a configuration error. */
+/** Loaded on demand: the schema costs more than the rest of a passthrough launch together. */
 async function loadSettings(env: Env): Promise<Settings | number> {
-  const { ConfigError, loadConfig } = await import("../config/load.ts");
-  try {
-    const loaded = loadConfig(env);
-    for (const warning of loaded.warnings) say(warning);
-    return loaded.settings;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    say(error.message);
-    return USAGE_EXIT;
-  }
+  return (await import("./settings.ts")).loadSettings(env);
 }
 
 /**

@@ -11,8 +11,13 @@
 import type { Settings } from "../config/schema.ts";
 import { importSurrogateKey, surrogateFor } from "../engine/surrogate.ts";
 import type { Engine, EngineOptions, Secret } from "../engine/types.ts";
-import { PROXY_TOKEN_HEADER, type RunningProxy, startProxy } from "../proxy/index.ts";
-import type { RequestEntry, Session } from "../report/index.ts";
+import {
+  PROXY_TOKEN_HEADER,
+  type RequestRecorder,
+  type RunningProxy,
+  startProxy,
+} from "../proxy/index.ts";
+import type { RequestEntry } from "../report/index.ts";
 
 export type EngineFactory = (
   secrets: Secret[],
@@ -43,30 +48,9 @@ function wireForms(value: string): string[] {
 }
 
 /** Requests the proxy logged, kept in memory: the self-test writes nothing under ~/.ficta. */
-function memorySession(): Session & { entries: RequestEntry[] } {
+function memorySession(): RequestRecorder & { entries: RequestEntry[] } {
   const entries: RequestEntry[] = [];
-  return {
-    id: "doctor",
-    dir: "",
-    requestsLog: "",
-    bodiesLog: null,
-    pruned: [],
-    entries,
-    record: (entry) => void entries.push(entry),
-    recordBody: () => {},
-    totals: () => ({
-      requests: entries.length,
-      blocked: entries.filter((e) => e.blocked).length,
-      refused: 0,
-      valuesKeptOut: 0,
-      replacements: 0,
-      restored: 0,
-      unrestorable: 0,
-    }),
-    summaryLine: () => "",
-    writeStepSummary: () => false,
-    close: () => {},
-  };
+  return { entries, bodiesLog: null, record: (entry) => void entries.push(entry), recordBody() {} };
 }
 
 /** Redaction switched off, everything else delegated: what the gate exists to catch. */

@@ -2,12 +2,11 @@
  * `ficta registry [--json]`: what would be protected if an agent started here. Per source, per
  * name: the value's length and how many wire forms are matched. Never a value.
  */
-import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Settings } from "../config/schema.ts";
 import { formsOf } from "../engine/forms.ts";
 import { loadRegistry, reportLines, type SourceReport } from "../registry/index.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
-import { say } from "./say.ts";
+import { loadSettings } from "./settings.ts";
 
 export const USAGE = "ficta registry [--json]";
 
@@ -95,16 +94,8 @@ function render(listing: RegistryListing): string {
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFlags(args, { json: { type: "boolean" } }, USAGE);
   if (!parsed) return USAGE_EXIT;
-  let settings: Settings;
-  try {
-    const loaded = loadConfig(process.env);
-    for (const warning of loaded.warnings) say(warning);
-    settings = loaded.settings;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    say(error.message);
-    return USAGE_EXIT;
-  }
+  const settings = loadSettings(process.env);
+  if (typeof settings === "number") return settings;
   const listing = await listRegistry(settings, process.cwd(), process.env);
   console.log(parsed.values.json ? JSON.stringify(listing, null, 2) : render(listing));
   return listing.sources.some((s) => s.status === "error") ? 1 : 0;

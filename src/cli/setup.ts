@@ -4,10 +4,9 @@
  * section of an existing file is kept (its comments are not: the previous file is kept as
  * config.toml.bak). Values are never shown, only names and their sources.
  */
-import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
-import { ConfigError, parseConfig } from "../config/load.ts";
+import { ConfigError, parseConfig, readConfigText } from "../config/load.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { writePrivateFile } from "../config/private-files.ts";
 import { PRESETS, PROCESS_ENV_MODES, type Settings } from "../config/schema.ts";
@@ -113,14 +112,7 @@ interface Existing {
 
 /** The existing file, or a ConfigError that setup must not paper over. */
 function readExisting(file: string): Existing {
-  let text: string | null = null;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new ConfigError(`cannot read ${file}: ${(error as Error).message}`, file);
-    }
-  }
+  const text = readConfigText(file) ?? null;
   const { settings } = parseConfig(text ?? undefined, file);
   return { text, doc: text === null ? {} : parseToml(text) as Record<string, unknown>, settings };
 }

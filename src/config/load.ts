@@ -24,14 +24,7 @@ type Table = Record<string, unknown>;
 
 export function loadConfig(env: Env = process.env): LoadedConfig {
   const file = paths(env).config;
-  let text: string | undefined;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, file);
-    }
-  }
+  const text = readConfigText(file);
   const loaded = parseConfig(text, file, env);
   if (text !== undefined && process.platform !== "win32" && (statSync(file).mode & 0o077) !== 0) {
     loaded.warnings.push(
@@ -39,6 +32,16 @@ export function loadConfig(env: Env = process.env): LoadedConfig {
     );
   }
   return loaded;
+}
+
+/** The config file's text, undefined when there is none; any other read failure is an error. */
+export function readConfigText(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, file);
+  }
 }
 
 /** Pure core of loadConfig: `text` is the file's content, undefined when there is no file. */

@@ -2,6 +2,7 @@ export {
   PROXY_TOKEN_HEADER,
   type ProxyOptions,
   type ProxySeams,
+  type RequestRecorder,
   type RunningProxy,
   startProxy,
 } from "./server.ts";

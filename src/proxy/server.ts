@@ -35,12 +35,16 @@ import { CHATGPT_ACCOUNT_HEADER, resolveRoute } from "./routes.ts";
 
 export const PROXY_TOKEN_HEADER = "x-ficta-token";
 
+/** The part of a session the proxy writes to. */
+export type RequestRecorder = Pick<Session, "record" | "recordBody" | "bodiesLog">;
+
 export interface ProxyOptions {
   engine: Engine;
   settings: Settings;
   /** Per-launch secret Codex sends in `x-ficta-token`; requests without it are not served. */
   token: string;
-  session: Session;
+  /** Where each request's metadata (and, with `log.bodies`, what was sent) is recorded. */
+  session: RequestRecorder;
   /** While Codex's TUI owns the terminal ficta prints nothing; otherwise one line per request. */
   stderrIsTTY: boolean;
   /**
