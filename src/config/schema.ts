@@ -70,6 +70,55 @@ export const schema = z.object({
       description:
         "Secret-manager commands ([[registry.command]]: name, argv, format, timeout_ms, env) whose JSON or dotenv output is protected; `env` lists the variables (names or `PREFIX_*`) the command may see besides PATH, HOME and locale. JSON in the environment.",
     }),
+    include_names: key(z.array(z.string()).default([]), {
+      description:
+        "Variable names or `*` patterns always protected, even when the value looks like a plain setting; a name in both lists is protected (comma-separated in the environment).",
+    }),
+    dotenv_depth: key(z.number().int().min(0).max(16).default(4), {
+      description:
+        "How many directory levels below the launch directory are searched for dotenv files (0: none).",
+    }),
+    dotenv_max_files: key(z.number().int().min(0).default(500), {
+      description: "Most dotenv files read from below the launch directory.",
+    }),
+    dotenv_skip_dirs: key(
+      z.array(z.string()).default([
+        "node_modules",
+        ".git",
+        "vendor",
+        "third_party",
+        "dist",
+        "build",
+        "out",
+        "target",
+        ".next",
+        ".nuxt",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".cache",
+        "coverage",
+        ".terraform",
+        "Pods",
+        "bower_components",
+        ".gradle",
+      ]),
+      {
+        description:
+          "Directory names or `*` patterns not searched for dotenv files below the launch directory.",
+      },
+    ),
+    store: key(z.boolean().default(true), {
+      description:
+        "Remember every protected value (encrypted) and keep protecting it in later launches from any directory, until `ficta registry forget`.",
+    }),
+    store_max: key(z.number().int().min(1).default(20_000), {
+      description: "Most values remembered; beyond it the least recently seen are forgotten.",
+    }),
+    watch: key(z.boolean().default(true), {
+      description:
+        "Watch the dotenv files (and new ones where the registry looks) and Codex's auth.json during a session; new values are protected from the next request on.",
+    }),
   }).strict().prefault({}),
   detect: z.object({
     shapes: key(z.boolean().default(true), {

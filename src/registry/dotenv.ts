@@ -5,8 +5,13 @@
  * nearest directory holding `.git`, a directory or a worktree's file). Outside any repository
  * only the launch directory is read: walking up to `/` would pick up files of unrelated
  * projects (or a home directory's `.env`) that the user never meant to bring into this session.
+ *
+ * Below the launch directory, the whole tree is searched too (a monorepo's `apps/web/.env.local`),
+ * breadth first, within a depth, a file count and a directory count, skipping dependency, build
+ * and VCS directories and never following a symbolic link. `.gitignore` is not consulted: it
+ * usually lists exactly the files that hold the secrets.
  */
-import { readdirSync, readFileSync, type Stats, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parseDotenv } from "./dotenv-parse.ts";
 import type { Found, SourceOutput } from "./found.ts";
@@ -153,4 +158,79 @@ export function readDotenvFile(path: string, display: string): SourceOutput {
     }
   }
   return output;
+}
+
+export interface NestedSearch {
+  /** Directory levels below the launch directory (1: its children). */
+  depth: number;
+  maxFiles: number;
+  /** Directory names or `*` patterns never entered. */
+  skipDirs: string[];
+}
+
+/** Directories looked into at most, so a huge tree cannot stall a launch. */
+const MAX_DIRECTORIES = 4_000;
+
+/**
+ * Dotenv files below `cwd` (not in it: `discoverDotenvFiles` reads those), breadth first and by
+ * name, with why the search stopped early if it did.
+ */
+export function discoverNestedDotenvFiles(
+  cwd: string,
+  patterns: string[],
+  search: NestedSearch,
+): { files: string[]; stopped?: string } {
+  const globs = patterns.map((pattern) => new Bun.Glob(pattern));
+  const skip = search.skipDirs.map((pattern) => new Bun.Glob(pattern));
+  const files: string[] = [];
+  // Each directory is read once: its files now, its subdirectories at the next level.
+  let level = [entries(cwd)];
+  let paths = [cwd];
+  let visited = 0;
+  for (let depth = 1; depth <= search.depth && level.length > 0; depth++) {
+    const nextLevel: Dirent[][] = [];
+    const nextPaths: string[] = [];
+    for (let p = 0; p < level.length; p++) {
+      for (const entry of level[p]) {
+        if (!entry.isDirectory() || skip.some((glob) => glob.match(entry.name))) continue;
+        if (++visited > MAX_DIRECTORIES) {
+          return { files, stopped: `searched ${MAX_DIRECTORIES} directories` };
+        }
+        const dir = join(paths[p], entry.name);
+        const list = entries(dir);
+        nextLevel.push(list);
+        nextPaths.push(dir);
+        const picked = new Set<string>();
+        for (const glob of globs) {
+          for (const file of list) {
+            const name = file.name;
+            if (!file.isFile() || picked.has(name) || !glob.match(name)) continue;
+            if (!isDotenvCandidate(name)) continue;
+            if (files.length >= search.maxFiles) {
+              return {
+                files,
+                stopped: `read ${search.maxFiles} files (registry.dotenv_max_files)`,
+              };
+            }
+            picked.add(name);
+            files.push(join(dir, name));
+          }
+        }
+      }
+    }
+    level = nextLevel;
+    paths = nextPaths;
+  }
+  return { files };
+}
+
+/** A directory's entries by name; none when it cannot be read. Links are not followed. */
+function entries(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+    );
+  } catch {
+    return [];
+  }
 }

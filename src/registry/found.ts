@@ -8,7 +8,7 @@ export interface Found {
 }
 
 export interface SourceOutput {
-  kind: "dotenv" | "env" | "command";
+  kind: "dotenv" | "env" | "command" | "codex";
   name: string;
   status: "loaded" | "not found" | "error" | "disabled";
   found: Found[];

@@ -14,18 +14,28 @@ import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import type { Secret } from "../engine/types.ts";
 import { runCommand } from "./command.ts";
-import { discoverDotenvFiles, displayPath, readDotenvFile, repositoryRoot } from "./dotenv.ts";
+import { readCodexAuth } from "./codex-auth.ts";
+import {
+  discoverDotenvFiles,
+  discoverNestedDotenvFiles,
+  displayPath,
+  readDotenvFile,
+  repositoryRoot,
+  searchDirectories,
+} from "./dotenv.ts";
 import { countSkip, type Found, type SourceOutput } from "./found.ts";
 import { isOpReference, type OpReference, presetRun } from "./presets.ts";
 import { readProcessEnv } from "./process-env.ts";
 import { reportLines } from "./report.ts";
+import { settingReason } from "./settings.ts";
+import type { Remembered } from "./store.ts";
 
 export { reportLines };
 
 export type SourceStatus = "loaded" | "not found" | "error" | "disabled";
 
 export interface SourceReport {
-  kind: "dotenv" | "env" | "command";
+  kind: "dotenv" | "env" | "command" | "codex";
   /** A file path (relative to the launch directory), `environment`, or a command's name. */
   name: string;
   status: SourceStatus;
@@ -35,11 +45,19 @@ export interface SourceReport {
   skipped: Record<string, number>;
   /** File and line, exit code or timeout; never a value. */
   error?: string;
+  /** Names skipped as plain settings, with the reason (`OPENAI_MODEL`: `a model name`). */
+  settings?: { name: string; reason: string }[];
 }
 
 export interface Registry {
   secrets: Secret[];
   sources: SourceReport[];
+  /** What the protected-value store keeps from this launch (sources absolute); never printed. */
+  remembered: Remembered[];
+  /** Dotenv files read (absolute), for the watcher. */
+  dotenvFiles: string[];
+  /** Where the dotenv search looked (absolute), for the watcher. */
+  dotenvDirs: string[];
 }
 
 export async function loadRegistry(
@@ -51,12 +69,28 @@ export async function loadRegistry(
   const { env } = options;
 
   const dotenv: SourceOutput[] = [];
+  const dotenvFiles: string[] = [];
+  let dotenvDirs: string[] = [];
   if (!config.dotenv) dotenv.push(empty("dotenv", "dotenv files", "disabled"));
   else {
-    const files = discoverDotenvFiles(cwd, config.dotenv_files, config.dotenv_search);
-    for (const file of files) dotenv.push(readDotenvFile(file, displayPath(cwd, file)));
-    if (files.length === 0) {
+    dotenvDirs = searchDirectories(cwd, config.dotenv_search);
+    dotenvFiles.push(...discoverDotenvFiles(cwd, config.dotenv_files, config.dotenv_search));
+    const nested = config.dotenv_search === "cwd" || config.dotenv_depth === 0
+      ? { files: [] }
+      : discoverNestedDotenvFiles(cwd, config.dotenv_files, {
+        depth: config.dotenv_depth,
+        maxFiles: config.dotenv_max_files,
+        skipDirs: config.dotenv_skip_dirs,
+      });
+    dotenvFiles.push(...nested.files);
+    for (const file of dotenvFiles) dotenv.push(readDotenvFile(file, displayPath(cwd, file)));
+    if (dotenvFiles.length === 0) {
       dotenv.push(empty("dotenv", config.dotenv_files.join(", "), "not found"));
+    }
+    if (nested.stopped) {
+      const stop = empty("dotenv", "dotenv search below the launch directory", "loaded");
+      stop.error = `stopped early: ${nested.stopped}`;
+      dotenv.push(stop);
     }
   }
 
@@ -71,13 +105,29 @@ export async function loadRegistry(
     ...config.command.map((source) => runCommand({ source, missing: "error" }, context)),
   ]);
 
-  const collector = new Collector(config.min_len, config.exclude_names);
-  const sources = [...dotenv, readProcessEnv(env, config.process_env)].map((output) =>
-    collector.add(output)
-  );
-  for (const output of await commands) sources.push(collector.add(output));
+  const collector = new Collector(config.min_len, config.exclude_names, config.include_names);
+  const remembered: Remembered[] = [];
+  const sources: SourceReport[] = [];
+  const keep = (output: SourceOutput, store: (display: string) => string | null) => {
+    const before = collector.secrets.length;
+    sources.push(collector.add(output));
+    for (const secret of collector.secrets.slice(before)) {
+      const source = store(secret.source);
+      // Lines of multi-line values are derived again from the value: not stored on their own.
+      if (source === null || / \(line \d+\)$/.test(secret.name)) continue;
+      const item: Remembered = { name: secret.name, source, value: secret.value };
+      if (secret.spellings) item.spellings = secret.spellings;
+      remembered.push(item);
+    }
+  };
+  for (const output of dotenv) keep(output, (display) => resolve(cwd, display));
+  keep(readProcessEnv(env, config.process_env), (source) => source);
+  // Codex's own tokens rotate and are re-read every launch: protected, not stored.
+  const codexAuth = readCodexAuth(env);
+  if (codexAuth.status !== "not found") keep(codexAuth, () => null);
+  for (const output of await commands) keep(output, (source) => source);
   collector.protectSurrogateKey(env);
-  return { secrets: collector.secrets, sources };
+  return { secrets: collector.secrets, sources, remembered, dotenvFiles, dotenvDirs };
 }
 
 function empty(kind: SourceOutput["kind"], name: string, status: SourceStatus): SourceOutput {
@@ -105,19 +155,31 @@ class Collector {
   /** Every registered text (value or spelling) -> the secret it belongs to. */
   private readonly owners = new Map<string, Secret>();
   private readonly excluded: Bun.Glob[];
+  private readonly included: Bun.Glob[];
 
-  constructor(private readonly minLen: number, excludeNames: string[]) {
+  constructor(private readonly minLen: number, excludeNames: string[], includeNames: string[]) {
     this.excluded = excludeNames.map((pattern) => new Bun.Glob(pattern));
+    this.included = includeNames.map((pattern) => new Bun.Glob(pattern));
   }
 
   add(output: SourceOutput): SourceReport {
     const skipped = { ...output.skipped };
+    const settings: { name: string; reason: string }[] = [];
     let values = 0;
+    // Codex's own credentials are protected whatever the lists say.
+    const always = output.kind === "codex";
     for (const found of output.found) {
-      if (this.excluded.some((glob) => glob.match(found.name))) {
+      const included = always || this.included.some((glob) => glob.match(found.name));
+      const reason = included || output.kind !== "dotenv"
+        ? undefined
+        : settingReason(found.name, found.value);
+      if (!included && this.excluded.some((glob) => glob.match(found.name))) {
         countSkip(skipped, "excluded name");
       } else if (found.value.length < this.minLen) {
         countSkip(skipped, "shorter than min_len");
+      } else if (reason) {
+        countSkip(skipped, "a setting");
+        settings.push({ name: found.name, reason });
       } else if (this.register(found, output.name)) {
         values++;
       } else {
@@ -132,6 +194,7 @@ class Collector {
       skipped,
     };
     if (output.error) report.error = output.error;
+    if (settings.length) report.settings = settings;
     return report;
   }
 

@@ -1,0 +1,75 @@
+/**
+ * Not everything in a `.env` is a secret: `OPENAI_MODEL=gpt-5.1-codex`, `PORT=3000`,
+ * `CONTENT_TYPE=application/json` are settings. Registering them turns the agent's own protocol
+ * fields (the body's `model`, a `Content-Type` header) into surrogates and breaks every turn.
+ *
+ * `settingReason` is pure and source-neutral: any source (dotenv, a secret manager's output) can
+ * ask it. It never skips a value a credential-shape check or a secret-ish name marks: a
+ * `DB_PASSWORD=true` stays protected, because guessing wrong there leaks.
+ */
+import { looksLikeCredential } from "../engine/shapes.ts";
+import { isSecretishName } from "./process-env.ts";
+
+const BOOLEANS = new Set(["true", "false", "yes", "no", "on", "off", "enabled", "disabled"]);
+const LOG_LEVELS = new Set([
+  "trace",
+  "debug",
+  "info",
+  "notice",
+  "warn",
+  "warning",
+  "error",
+  "fatal",
+  "critical",
+  "silent",
+  "verbose",
+  "none",
+]);
+const NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?$/i;
+/** `type/subtype` with optional parameters: `application/json; charset=utf-8`. */
+const MIME_TYPE =
+  /^(?:application|audio|font|image|message|model|multipart|text|video)\/[a-z0-9][a-z0-9.+-]*(?:\s*;\s*[a-z0-9-]+=[a-z0-9._-]+)*$/i;
+/** Model names: a family prefix, then letters, digits, dots and dashes (`gpt-5.1-codex-mini`). */
+const MODEL_SLUG =
+  /^(?:gpt|o\d|chatgpt|codex|text-embedding|claude|gemini|llama|mistral|mixtral|deepseek|qwen|grok|command|sonnet|opus|haiku)[a-z0-9.:-]*$/i;
+/** A URL whose user-info part is absent: a credential in it makes the value a secret. */
+const PLAIN_URL = /^[a-z][a-z0-9+.-]*:\/\/[^\s@/?#]+(?:[/?#][^\s@]*)?$/i;
+/**
+ * Ordinary lower-case words and identifiers: `production`, `us-east-1`, `my_app`. Each part is
+ * letters with a vowel and no run of five consonants (word-like, not random), or at most three
+ * digits; random lower-case tokens fail one of these.
+ */
+const SHORT_WORD = /^[a-z]+(?:[-_](?:[a-z]+|\d{1,3}))*$/;
+const WORD_PART = /^(?=.*[aeiouy])(?!.*[b-df-hj-np-tv-xz]{5})[a-z]+$/;
+/** Longer than this, a word-like value may be a passphrase; protected. */
+const SHORT_WORD_MAX = 16;
+/** Query parameters that carry credentials, so the URL is not "without credentials". */
+const SECRET_QUERY = /[?&](?:[a-z_]*(?:key|token|secret|sig|signature|password|pass|pwd|auth))=/i;
+
+/**
+ * Why `value` under `name` is plainly a setting (a short reason for reports), or undefined when it
+ * must be protected.
+ */
+export function settingReason(name: string, value: string): string | undefined {
+  const reason = settingShape(name, value.trim());
+  // The protective checks cost more than the shapes: asked only when a shape matched.
+  if (!reason || isSecretishName(name) || looksLikeCredential(value)) return undefined;
+  return reason;
+}
+
+function settingShape(name: string, text: string): string | undefined {
+  const lower = text.toLowerCase();
+  if (BOOLEANS.has(lower)) return "a boolean";
+  if (NUMBER.test(text)) return /port/i.test(name) ? "a port" : "a number";
+  if (LOG_LEVELS.has(lower)) return "a log level";
+  if (MIME_TYPE.test(text)) return "a MIME type";
+  if (MODEL_SLUG.test(text) && text.length <= 64) return "a model name";
+  if (PLAIN_URL.test(text) && !SECRET_QUERY.test(text)) return "a URL without credentials";
+  if (
+    text.length <= SHORT_WORD_MAX && SHORT_WORD.test(text) &&
+    text.split(/[-_]/).every((part) => /^\d+$/.test(part) || WORD_PART.test(part))
+  ) {
+    return "a short word";
+  }
+  return undefined;
+}
