@@ -9,6 +9,7 @@ import { valuesPresent } from "./gate.ts";
 import { surrogateFor, surrogatesFor } from "./surrogate.ts";
 import { createRestorer, restoreText } from "./restore.ts";
 import { findShapes, type ShapeMatch } from "./shapes.ts";
+import { truncationFinder } from "./truncation.ts";
 import type { Counts, Engine, EngineOptions, EngineStats, Secret } from "./types.ts";
 
 /** Finds well-known credential formats in a one-character-per-byte view of a request. */
@@ -132,6 +133,7 @@ export async function buildEngine(
   forms.forEach((list, id) => {
     for (let i = 1; i < list.length; i++) matcher.add(list[i], id, REGISTERED);
   });
+  const pieces = truncationFinder(forms);
   const surrogates = await signing;
   const table: ValueTable = { names: [], surrogates: [], bySurrogate: new Map(), ids: new Map() };
   values.forEach((value, id) => {
@@ -189,6 +191,9 @@ export async function buildEngine(
     // Registered values first, then learned ones, then detections no form covered.
     let matches = matcher.find(input);
     if (spans.length > 0) matches = mergeDisjoint(matches, leftmostLongest(spans));
+    // Pieces of values cut by Codex's output truncation, at the cut edges only.
+    const cut = pieces(input);
+    if (cut.length > 0) matches = mergeDisjoint(matches, cut);
     return replaceMatches(input, matches, table);
   }
 

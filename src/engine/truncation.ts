@@ -1,0 +1,207 @@
+/**
+ * Truncation-aware matching. Codex shortens a long tool output in the middle, keeping its head and
+ * tail around a marker, `…N tokens truncated…` (or `…N chars truncated…`, U+2026 on both sides).
+ * A value cut by the marker is no longer whole, so the matcher misses both pieces, and a model
+ * that reads the file twice with different output limits can join a head piece and a tail piece.
+ *
+ * So, at the edges where a cut can fall, a piece of a value is replaced like the whole value:
+ * - just before a marker, and at the end of a tool output: a prefix of any form of a value;
+ * - just after a marker, and at the start of a tool output: a suffix of any form.
+ * Tool outputs are the JSON strings under `"output"` and `"text"` keys; Codex's exec output
+ * starts after its `Output:\n` header line.
+ *
+ * The minimum piece is MIN_PIECE bytes, or a quarter of the form for forms shorter than
+ * 4 x MIN_PIECE, never below FLOOR_PIECE. What can still leak is the piece below the minimum at
+ * each end: at most 2 x (MIN_PIECE - 1) = 14 bytes of a long value, a little under half of a
+ * short one, however many reads are combined, since every read cuts at one of these edges.
+ *
+ * Elsewhere (a piece in the middle of a line, `cut -c`, `dd skip=`) nothing is caught: those are
+ * not cuts Codex makes.
+ */
+import type { Match } from "./matcher.ts";
+
+export const MIN_PIECE = 8;
+export const FLOOR_PIECE = 4;
+/** Longer forms are left to their own lines (PEM values register each line as a value). */
+const MAX_FORM = 512;
+
+const encoder = new TextEncoder();
+// One char per byte. (WHATWG "latin1" is windows-1252: bytes 0x80-0x9f become other characters,
+// still one each, so offsets are byte offsets; patterns below are decoded the same way.)
+const latin1 = new TextDecoder("latin1");
+
+/** Smallest piece of a form of `length` bytes that is replaced. */
+export function minimumPiece(length: number): number {
+  return Math.max(FLOOR_PIECE, Math.min(MIN_PIECE, Math.ceil(length / 4)));
+}
+
+// U+2026 in UTF-8 and as a JSON escape, seen one char per byte.
+const ELLIPSIS = [latin1.decode(encoder.encode("\u2026")), "\\u2026"];
+const MARKER_TAIL = / (?:tokens|chars) truncated$/;
+const STRING_KEYS = ['"output":"', '"text":"'];
+const OUTPUT_HEADER = "Output:\\n";
+
+interface Form {
+  bytes: Uint8Array;
+  id: number;
+  min: number;
+}
+
+/** A 4-byte key, big-endian, as a signed int (see bun-facts: top-bit words and JSC). */
+function key4(bytes: Uint8Array, at: number): number {
+  return (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+}
+
+/**
+ * A finder of value pieces at cut edges, for the forms of each value id. The index is built on
+ * first use (most requests of a session carry tool outputs, but a launch should not pay for it).
+ */
+export function truncationFinder(forms: readonly (readonly string[])[]): (
+  input: Uint8Array,
+) => Match[] {
+  let byFirst: Map<number, Form[]> | undefined;
+  let byLast: Map<number, Form[]>;
+  let longest = 0;
+  function build(): void {
+    byFirst = new Map();
+    byLast = new Map();
+    forms.forEach((list, id) => {
+      for (const text of list) {
+        const bytes = encoder.encode(text);
+        if (bytes.length < FLOOR_PIECE + 1 || bytes.length > MAX_FORM) continue;
+        const form = { bytes, id, min: minimumPiece(bytes.length) };
+        longest = Math.max(longest, bytes.length);
+        push(byFirst!, key4(bytes, 0), form);
+        push(byLast, key4(bytes, bytes.length - 4), form);
+      }
+    });
+  }
+
+  /** The longest proper prefix of a form ending exactly at `end`. */
+  function prefixAt(input: Uint8Array, end: number, floor: number): Match | null {
+    for (let start = Math.max(floor, end - longest); start + FLOOR_PIECE <= end; start++) {
+      const candidates = byFirst!.get(key4(input, start));
+      if (!candidates) continue;
+      const length = end - start;
+      for (const form of candidates) {
+        if (length < form.min || length >= form.bytes.length) continue;
+        if (same(input, start, form.bytes, 0, length)) {
+          return { start, end, id: form.id }; // scanning from the far end: the first is the longest
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The longest proper suffix of a form starting exactly at `start`. */
+  function suffixAt(input: Uint8Array, start: number, ceiling: number): Match | null {
+    for (let end = Math.min(ceiling, start + longest); end - FLOOR_PIECE >= start; end--) {
+      const candidates = byLast.get(key4(input, end - 4));
+      if (!candidates) continue;
+      const length = end - start;
+      for (const form of candidates) {
+        if (length < form.min || length >= form.bytes.length) continue;
+        if (same(input, start, form.bytes, form.bytes.length - length, length)) {
+          return { start, end, id: form.id };
+        }
+      }
+    }
+    return null;
+  }
+
+  return (input) => {
+    if (forms.length === 0) return [];
+    const text = latin1.decode(input);
+    const edges = cutEdges(text);
+    if (edges.before.length === 0 && edges.after.length === 0) return [];
+    if (!byFirst) build();
+    const found: Match[] = [];
+    for (const [end, floor] of edges.before) {
+      const m = prefixAt(input, end, floor);
+      if (m) found.push(m);
+    }
+    for (const [start, ceiling] of edges.after) {
+      const m = suffixAt(input, start, ceiling);
+      if (m) found.push(m);
+    }
+    return disjoint(found);
+  };
+}
+
+function push(map: Map<number, Form[]>, key: number, form: Form): void {
+  const list = map.get(key);
+  if (list) list.push(form);
+  else map.set(key, [form]);
+}
+
+function same(a: Uint8Array, at: number, b: Uint8Array, from: number, length: number): boolean {
+  for (let i = 0; i < length; i++) if (a[at + i] !== b[from + i]) return false;
+  return true;
+}
+
+/** Sorted, first of overlapping kept. */
+function disjoint(matches: Match[]): Match[] {
+  matches.sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Match[] = [];
+  for (const m of matches) if (out.length === 0 || m.start >= out[out.length - 1].end) out.push(m);
+  return out;
+}
+
+/**
+ * Where a cut can fall in `text` (one char per byte): `before` lists [edge, how far back a piece
+ * may start], `after` lists [edge, how far on a piece may end]. A piece never crosses the start or
+ * end of the string it is in, nor a marker.
+ */
+export function cutEdges(text: string): { before: [number, number][]; after: [number, number][] } {
+  const before: [number, number][] = [];
+  const after: [number, number][] = [];
+  for (const ellipsis of ELLIPSIS) {
+    for (let at = text.indexOf(ellipsis); at >= 0; at = text.indexOf(ellipsis, at + 1)) {
+      // `…` digits ` tokens truncated` `…`
+      let i = at + ellipsis.length;
+      const digits = i;
+      while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+      if (i === digits) continue;
+      const close = text.indexOf(ellipsis, i);
+      if (close < 0 || close - i > 20 || !MARKER_TAIL.test(text.slice(i, close))) continue;
+      const end = close + ellipsis.length;
+      before.push([at, stringStart(text, at)]);
+      after.push([end, stringEnd(text, end)]);
+      at = end - 1;
+    }
+  }
+  for (const key of STRING_KEYS) {
+    for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
+      let start = at + key.length;
+      const end = stringEnd(text, start);
+      const header = text.indexOf(OUTPUT_HEADER, start);
+      if (header >= 0 && header < end && header - start < 400) {
+        start = header + OUTPUT_HEADER.length;
+      }
+      after.push([start, end]);
+      before.push([end, start]);
+      at = end;
+    }
+  }
+  return { before, after };
+}
+
+/** Index of the closing quote of the JSON string whose content starts at `from`. */
+function stringEnd(text: string, from: number): number {
+  for (let i = text.indexOf('"', from); i >= 0; i = text.indexOf('"', i + 1)) {
+    let slashes = 0;
+    while (text.charCodeAt(i - 1 - slashes) === 92) slashes++;
+    if (slashes % 2 === 0) return i;
+  }
+  return text.length;
+}
+
+/** Index just after the opening quote of the JSON string that holds `at`. */
+function stringStart(text: string, at: number): number {
+  for (let i = text.lastIndexOf('"', at - 1); i >= 0; i = text.lastIndexOf('"', i - 1)) {
+    let slashes = 0;
+    while (text.charCodeAt(i - 1 - slashes) === 92) slashes++;
+    if (slashes % 2 === 0) return i + 1;
+  }
+  return 0;
+}
