@@ -18,8 +18,6 @@ import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import { childEnv, NOT_FOUND_EXIT, runChild, SpawnError } from "../launch/child.ts";
-import { deferredEngine } from "../launch/deferred-engine.ts";
-import type { Engine } from "../engine/types.ts";
 import type { Registry } from "../registry/index.ts";
 import { USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
@@ -90,12 +88,14 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     { compileEngine },
     proxyModule,
     report,
+    { startProtection },
   ] = await Promise.all([
     import("../registry/index.ts"),
     import("../config/key.ts"),
     import("../engine/index.ts"),
     import("../proxy/index.ts"),
     import("../report/index.ts"),
+    import("../launch/protection.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -117,7 +117,6 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   }
 
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
-  const engine = Promise.withResolvers<Engine>();
   let session: ReturnType<typeof report.createSession>;
   try {
     session = report.createSession(settings, env);
@@ -126,8 +125,26 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     say(`cannot create the session log under ${paths(env).logs} (${code}); Codex was not started`);
     return 1;
   }
+  const cwd = process.cwd();
+  const protection = startProtection({
+    settings,
+    env,
+    cwd,
+    registry,
+    extra: [{ name: PROXY_TOKEN_ENV, source: "ficta", value: token }],
+    key,
+    requestsLog: session.requestsLog,
+    compile: (secrets) =>
+      compileEngine(secrets, key, {
+        encoded: settings.detect.encoded,
+        shapes: settings.detect.shapes,
+        disabledFormats: settings.detect.disabled_formats,
+        restoreIntoTools: settings.proxy.restore_into_tools,
+      }),
+  });
+  for (const line of protection.reportLines) say(line);
   const proxy = proxyModule.startProxy({
-    engine: deferredEngine(engine.promise),
+    engine: protection.engine,
     settings,
     token,
     session,
@@ -135,10 +152,6 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   });
   const stopCodex = new AbortController();
   let compileError: unknown;
-  engine.promise.catch((error) => {
-    compileError = error;
-    stopCodex.abort();
-  });
   try {
     const mode = detectAuthMode(env);
     say(routeLine(mode, settings, proxy.origin));
@@ -149,16 +162,10 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     ];
     // Spawned synchronously by this call; the engine compiles while Codex starts up.
     const exited = launch(command, childEnv(env, { [PROXY_TOKEN_ENV]: token }), stopCodex.signal);
-    compileEngine(
-      [...registry.secrets, { name: PROXY_TOKEN_ENV, source: "ficta", value: token }],
-      key,
-      {
-        encoded: settings.detect.encoded,
-        shapes: settings.detect.shapes,
-        disabledFormats: settings.detect.disabled_formats,
-        restoreIntoTools: settings.proxy.restore_into_tools,
-      },
-    ).then(engine.resolve, engine.reject);
+    protection.begin((error) => {
+      compileError = error;
+      stopCodex.abort();
+    });
     const code = await exited;
     if (compileError) {
       say(
@@ -172,6 +179,7 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     session.writeStepSummary(env);
     return code;
   } finally {
+    for (const line of await protection.stop()) say(line);
     await proxy.stop();
     session.close();
   }

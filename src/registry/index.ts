@@ -130,6 +130,58 @@ export async function loadRegistry(
   return { secrets: collector.secrets, sources, remembered, dotenvFiles, dotenvDirs };
 }
 
+/**
+ * The secrets of sources read again mid-session (a watched file changed), after the filters a
+ * launch applies; each source's report tells what was skipped.
+ */
+export function collect(
+  settings: Settings,
+  outputs: SourceOutput[],
+): { secrets: Secret[]; sources: SourceReport[] } {
+  const config = settings.registry;
+  const collector = new Collector(config.min_len, config.exclude_names, config.include_names);
+  const sources = outputs.map((output) => collector.add(output));
+  return { secrets: collector.secrets, sources };
+}
+
+/**
+ * Stored values for this launch's engine: those not already registered, without names the user
+ * now excludes, each line of a multi-line value as a value of its own.
+ */
+export function storedSecrets(
+  settings: Settings,
+  stored: readonly { name: string; value: string; spellings?: string[] }[],
+  registered: readonly Secret[],
+): Secret[] {
+  const config = settings.registry;
+  const included = config.include_names.map((pattern) => new Bun.Glob(pattern));
+  const excluded = config.exclude_names.map((pattern) => new Bun.Glob(pattern));
+  const known = new Set<string>();
+  for (const secret of registered) {
+    known.add(secret.value);
+    for (const spelling of secret.spellings ?? []) known.add(spelling);
+  }
+  const out: Secret[] = [];
+  for (const entry of stored) {
+    if (known.has(entry.value)) continue;
+    if (
+      excluded.some((glob) => glob.match(entry.name)) &&
+      !included.some((glob) => glob.match(entry.name))
+    ) continue;
+    known.add(entry.value);
+    const secret: Secret = { name: entry.name, source: "stored", value: entry.value };
+    const spellings = entry.spellings?.filter((s) => !known.has(s));
+    if (spellings?.length) secret.spellings = spellings;
+    out.push(secret);
+    for (const piece of linePieces([entry.value, ...(spellings ?? [])])) {
+      if (known.has(piece.value) || piece.value.length < config.min_len) continue;
+      known.add(piece.value);
+      out.push({ name: `${entry.name} (${piece.label})`, source: "stored", value: piece.value });
+    }
+  }
+  return out;
+}
+
 function empty(kind: SourceOutput["kind"], name: string, status: SourceStatus): SourceOutput {
   return { kind, name, status, found: [], skipped: {} };
 }

@@ -1,0 +1,143 @@
+/**
+ * What a launch protects beyond its registry, and for how long: values remembered from earlier
+ * launches (the protected-value store), and values that appear in watched files during the
+ * session. Both join the engine that the proxy holds; nothing here is on the path to Codex's
+ * spawn except reading the store's one-line header for the launch report.
+ */
+import { appendFileSync } from "node:fs";
+import type { Env } from "../config/paths.ts";
+import type { Settings } from "../config/schema.ts";
+import type { Engine, Secret } from "../engine/types.ts";
+import { type Registry, storedSecrets } from "../registry/index.ts";
+import {
+  readStore,
+  remember,
+  type Remembered,
+  storedCount,
+  type StoredValue,
+  StoreError,
+  storeKey,
+} from "../registry/store.ts";
+import { watchedDirectories, type Watching, watchSources } from "../registry/watch.ts";
+import { deferredEngine, type ReplaceableEngine } from "./deferred-engine.ts";
+
+export interface Protection {
+  /** For the proxy: compiles once `begin` is called, replaced when a watched file changes. */
+  engine: ReplaceableEngine;
+  /** Launch-report lines (no `ficta: ` prefix): stored and watched counts. */
+  reportLines: string[];
+  /** After the spawn: compile (registry + stored), store this launch's values, start watching. */
+  begin(onCompileError: (error: unknown) => void): void;
+  /** Stops watching, waits for the store; returns lines for the exit report. */
+  stop(): Promise<string[]>;
+}
+
+export function startProtection(options: {
+  settings: Settings;
+  env: Env;
+  cwd: string;
+  registry: Registry;
+  /** Secrets that belong to this launch only (the proxy token). */
+  extra: Secret[];
+  key: CryptoKey;
+  /** Where the one metadata line per live update goes (the session's requests.jsonl). */
+  requestsLog: string;
+  compile(secrets: readonly Secret[]): Promise<Engine>;
+}): Protection {
+  const { settings, env, registry } = options;
+  const config = settings.registry;
+  const compiling = Promise.withResolvers<Engine>();
+  const engine = deferredEngine(compiling.promise);
+  const problems: string[] = [];
+  const reportLines: string[] = [];
+  const directories = config.watch ? watchedDirectories(registry, env) : [];
+  if (config.store) {
+    const count = storedCount(env);
+    if (count > 0) reportLines.push(`registry: store (${count} values from earlier launches)`);
+  }
+  if (directories.length) {
+    reportLines.push(`registry: watching ${directories.length} directories for new values`);
+  }
+  let watching: Watching | undefined;
+  let storing: Promise<unknown> = Promise.resolve();
+  let sealing: Promise<CryptoKey> | undefined;
+  const sealKey = () => (sealing ??= storeKey(options.key));
+
+  const store = (items: readonly Remembered[]) => {
+    if (!config.store || items.length === 0) return;
+    // One write at a time: each reads the store again just before writing.
+    storing = storing.then(async () => {
+      try {
+        await remember(env, await sealKey(), items, config.store_max);
+      } catch (error) {
+        problems.push(
+          `store: could not save (${(error as Error).message || (error as Error).name})`,
+        );
+      }
+    });
+  };
+
+  const log = (entry: Record<string, unknown>) => {
+    try {
+      appendFileSync(options.requestsLog, JSON.stringify(entry) + "\n");
+    } catch {
+      // logging must never stop protection
+    }
+  };
+
+  return {
+    engine,
+    reportLines,
+    begin(onCompileError) {
+      const base = [...registry.secrets, ...options.extra];
+      const all = (async () => {
+        let stored: StoredValue[] = [];
+        if (config.store) {
+          try {
+            stored = await readStore(env, await sealKey());
+          } catch (error) {
+            if (!(error instanceof StoreError)) throw error;
+            problems.push(`store: ${error.message}; its values were not protected this time`);
+          }
+        }
+        return [...base, ...storedSecrets(settings, stored, base)];
+      })();
+      const first = all.then((secrets) => options.compile(secrets));
+      first.then(compiling.resolve, (error) => {
+        compiling.reject(error);
+        onCompileError(error);
+      });
+      // Stored after the compile, so the first request does not wait for the write.
+      first.then(() => store(registry.remembered), () => {});
+      if (directories.length === 0) return;
+      all.then((secrets) => {
+        watching = watchSources({
+          settings,
+          env,
+          cwd: options.cwd,
+          directories,
+          files: registry.dotenvFiles,
+          secrets,
+          onUpdate(update) {
+            engine.replace(options.compile(update.secrets));
+            log({
+              time: new Date().toISOString(),
+              event: "registry",
+              source: update.source,
+              added: update.added,
+            });
+            store(update.remember);
+          },
+          onError(message) {
+            log({ time: new Date().toISOString(), event: "watch-error", error: message });
+          },
+        });
+      }, () => {});
+    },
+    async stop() {
+      watching?.close();
+      await storing;
+      return problems;
+    },
+  };
+}
