@@ -52,8 +52,10 @@ export const commands: Command[] = [
   },
   {
     name: "registry",
-    summary: "List what would be protected here: names, lengths, forms; never values.",
-    usage: "ficta registry [--json]",
+    summary:
+      "List what would be protected here (names, lengths, forms; never values), stored values, forget them.",
+    usage: "ficta registry [--json] | registry stored [--json] | " +
+      "registry forget (--name PATTERN... | --source PATTERN... | --all)",
     load: () => import("./registry.ts"),
   },
   {

@@ -5,10 +5,14 @@
 import type { Settings } from "../config/schema.ts";
 import { formsOf } from "../engine/forms.ts";
 import { loadRegistry, reportLines, type SourceReport } from "../registry/index.ts";
+import { type StoredEntry } from "../registry/store.ts";
+import { watchedDirectories } from "../registry/watch.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
+import { say } from "./say.ts";
 import { loadSettings } from "./settings.ts";
 
-export const USAGE = "ficta registry [--json]";
+export const USAGE = "ficta registry [--json] | registry stored [--json] | " +
+  "registry forget (--name PATTERN... | --source PATTERN... | --all)";
 
 export interface ProtectedValue {
   source: string;
@@ -25,6 +29,12 @@ export interface RegistryListing {
   /** One line per source, as the launch prints them. */
   report: string[];
   values: ProtectedValue[];
+  /** Values skipped as plain settings: source, name, reason. */
+  settings: { source: string; name: string; reason: string }[];
+  /** Values remembered from earlier launches (`registry stored` lists them); null when off. */
+  stored: number | null;
+  /** Directories a session here watches for new values; 0 when `registry.watch` is off. */
+  watched: number;
   detect: { shapes: boolean; encoded: boolean; disabled_formats: string[] };
 }
 
@@ -45,6 +55,13 @@ export async function listRegistry(
       length: [...secret.value].length,
       forms: formsOf(secret.value, secret.spellings ?? [], { encoded }).length,
     })),
+    settings: registry.sources.flatMap((source) =>
+      (source.settings ?? []).map((s) => ({ source: source.name, ...s }))
+    ),
+    stored: settings.registry.store
+      ? (await import("../registry/store.ts")).storedCount(env)
+      : null,
+    watched: settings.registry.watch ? watchedDirectories(registry, env).length : 0,
     detect: {
       shapes: settings.detect.shapes,
       encoded,
@@ -81,6 +98,31 @@ function render(listing: RegistryListing): string {
         (encoded ? "percent-encoded, base64 and hex (12+ characters)." : "percent-encoded."),
     );
   }
+  if (listing.settings.length) {
+    lines.push("");
+    lines.push(
+      `Skipped as plain settings (${listing.settings.length}; registry.include_names protects them):`,
+    );
+    lines.push(
+      ...table([
+        ["SOURCE", "NAME", "WHY"],
+        ...listing.settings.map((s) => [s.source, s.name, s.reason]),
+      ]),
+    );
+  }
+  lines.push("");
+  lines.push(
+    listing.stored === null
+      ? "Stored: off (registry.store = false): values are protected only while their source has them."
+      : `Stored: ${listing.stored} value(s) from earlier launches, protected in every launch ` +
+        "(`ficta registry stored` lists them, `ficta registry forget` removes them).",
+  );
+  lines.push(
+    listing.watched
+      ? `Watched: ${listing.watched} director${listing.watched === 1 ? "y" : "ies"} ` +
+        "during a session; values added there are protected from the next request on."
+      : "Watched: nothing (registry.watch = false).",
+  );
   lines.push("");
   lines.push(
     shapes
@@ -92,6 +134,8 @@ function render(listing: RegistryListing): string {
 }
 
 export async function run(args: string[]): Promise<number> {
+  if (args[0] === "stored") return await stored(args.slice(1));
+  if (args[0] === "forget") return await forgetValues(args.slice(1));
   const parsed = parseFlags(args, { json: { type: "boolean" } }, USAGE);
   if (!parsed) return USAGE_EXIT;
   const settings = loadSettings(process.env);
@@ -99,4 +143,60 @@ export async function run(args: string[]): Promise<number> {
   const listing = await listRegistry(settings, process.cwd(), process.env);
   console.log(parsed.values.json ? JSON.stringify(listing, null, 2) : render(listing));
   return listing.sources.some((s) => s.status === "error") ? 1 : 0;
+}
+
+/** `ficta registry stored`: names, sources, first and last seen; never a value. */
+async function stored(args: string[]): Promise<number> {
+  const parsed = parseFlags(args, { json: { type: "boolean" } }, USAGE);
+  if (!parsed) return USAGE_EXIT;
+  const { readStoredEntries, StoreError } = await import("../registry/store.ts");
+  let entries: StoredEntry[];
+  try {
+    entries = readStoredEntries(process.env);
+  } catch (error) {
+    if (!(error instanceof StoreError)) throw error;
+    say(`the protected-value store is ${error.message}`);
+    return 1;
+  }
+  if (parsed.values.json) console.log(JSON.stringify(entries, null, 2));
+  else if (entries.length === 0) console.log("No value is stored.");
+  else {
+    console.log(`Stored values (${entries.length}; names only, never values):`);
+    console.log(
+      table([
+        ["NAME", "SOURCE", "FIRST SEEN", "LAST SEEN"],
+        ...entries.map((e) => [e.name, e.source, e.first, e.last]),
+      ]).join("\n"),
+    );
+  }
+  return 0;
+}
+
+/** `ficta registry forget`: by name or source (`*` patterns), or everything. */
+async function forgetValues(args: string[]): Promise<number> {
+  const parsed = parseFlags(args, {
+    name: { type: "string", multiple: true },
+    source: { type: "string", multiple: true },
+    all: { type: "boolean" },
+  }, USAGE);
+  if (!parsed) return USAGE_EXIT;
+  const { name, source, all } = parsed.values;
+  if ([name, source, all].filter(Boolean).length !== 1) {
+    say(`forget needs exactly one of --name, --source, --all. Usage: ${USAGE}`);
+    return USAGE_EXIT;
+  }
+  const { forget, storeKey, StoreError } = await import("../registry/store.ts");
+  const { loadSurrogateKey, SurrogateKeyError } = await import("../config/key.ts");
+  try {
+    const key = all ? null : await storeKey(await loadSurrogateKey(process.env));
+    const what = all ? { all: true as const } : name ? { names: name } : { sources: source! };
+    const removed = await forget(process.env, key, what);
+    say(`forgot ${removed} stored value(s)`);
+    return 0;
+  } catch (error) {
+    if (error instanceof SurrogateKeyError) say(error.message);
+    else if (error instanceof StoreError) say(`the protected-value store is ${error.message}`);
+    else throw error;
+    return 1;
+  }
 }

@@ -283,13 +283,17 @@ export async function remember(
 /** What to forget: names or sources as `*` patterns, or everything. */
 export type Forget = { names: string[] } | { sources: string[] } | { all: true };
 
-/** Removes matching values; returns how many were removed. */
-export async function forget(env: Env, key: CryptoKey, what: Forget): Promise<number> {
+/**
+ * Removes matching values; returns how many were removed. Sources are absolute paths: `**` spans
+ * directories (`--source '**\/apps/web/.env*'`). `all` needs no key.
+ */
+export async function forget(env: Env, key: CryptoKey | null, what: Forget): Promise<number> {
   if ("all" in what) {
     const count = readStoredEntries(env).length;
     rmSync(storePath(env), { force: true });
     return count;
   }
+  if (key === null) throw new StoreError("needs the key to forget by name or source");
   const stored = await readStore(env, key);
   const patterns = ("names" in what ? what.names : what.sources).map((p) => new Bun.Glob(p));
   const field = "names" in what ? "name" : "source";
