@@ -112,7 +112,8 @@ function parse(text: string): Parsed {
   if (header.version !== STORE_VERSION) {
     throw new StoreError(`version ${String(header.version)} is not ${STORE_VERSION}`);
   }
-  const entries = lines.slice(1).map((line) => JSON.parse(line) as StoredEntry);
+  // One parse of all lines as an array: several times faster than a parse per line.
+  const entries = JSON.parse(`[${lines.slice(1).join(",")}]`) as StoredEntry[];
   if (entries.length !== header.count) throw new StoreError("count does not match");
   return { entries, head, sealed: text.slice(cut + 1).trim() };
 }
