@@ -14,7 +14,7 @@ import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import type { Secret } from "../engine/types.ts";
 import { runCommand } from "./command.ts";
-import { readCodexAuth } from "./codex-auth.ts";
+import { codexAuthPath, readCodexAuth } from "./codex-auth.ts";
 import {
   discoverDotenvFiles,
   discoverNestedDotenvFiles,
@@ -122,9 +122,9 @@ export async function loadRegistry(
   };
   for (const output of dotenv) keep(output, (display) => resolve(cwd, display));
   keep(readProcessEnv(env, config.process_env), (source) => source);
-  // Codex's own tokens rotate and are re-read every launch: protected, not stored.
+  // Codex's own tokens are stored too: a resumed session may hold an older one the agent read.
   const codexAuth = readCodexAuth(env);
-  if (codexAuth.status !== "not found") keep(codexAuth, () => null);
+  if (codexAuth.status !== "not found") keep(codexAuth, () => codexAuthPath(env));
   for (const output of await commands) keep(output, (source) => source);
   collector.protectSurrogateKey(env);
   return { secrets: collector.secrets, sources, remembered, dotenvFiles, dotenvDirs };

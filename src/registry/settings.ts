@@ -29,18 +29,23 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?$/i;
 /** `type/subtype` with optional parameters: `application/json; charset=utf-8`. */
 const MIME_TYPE =
   /^(?:application|audio|font|image|message|model|multipart|text|video)\/[a-z0-9][a-z0-9.+-]*(?:\s*;\s*[a-z0-9-]+=[a-z0-9._-]+)*$/i;
-/** Model names: a family prefix, then letters, digits, dots and dashes (`gpt-5.1-codex-mini`). */
+/**
+ * Model names: a family, then short lower-case parts after `-`, `.`, `:` or `/`
+ * (`gpt-5.1-codex-mini`, `o3`, `claude-sonnet-4-5`, `llama3.1:8b`). A random token that merely
+ * starts with a family's letters has no separator after them, or a part too long.
+ */
 const MODEL_SLUG =
-  /^(?:gpt|o\d|chatgpt|codex|text-embedding|claude|gemini|llama|mistral|mixtral|deepseek|qwen|grok|command|sonnet|opus|haiku)[a-z0-9.:-]*$/i;
+  /^(?:gpt|chatgpt|codex|o\d|text-embedding|claude|gemini|gemma|llama|mistral|mixtral|deepseek|qwen|grok|phi)(?:\d[a-z0-9.]{0,6})?(?:[-.:/][a-z0-9.]{1,12})*$/;
 /** A URL whose user-info part is absent: a credential in it makes the value a secret. */
 const PLAIN_URL = /^[a-z][a-z0-9+.-]*:\/\/[^\s@/?#]+(?:[/?#][^\s@]*)?$/i;
 /**
  * Ordinary lower-case words and identifiers: `production`, `us-east-1`, `my_app`. Each part is
- * letters with a vowel and no run of five consonants (word-like, not random), or at most three
- * digits; random lower-case tokens fail one of these.
+ * at most 10 letters, a quarter of them vowels, with no run of four consonants (word-like), or at
+ * most three digits. A heuristic, not a dictionary: a random lower-case token usually fails it,
+ * and a value under a secret-ish name is never asked.
  */
 const SHORT_WORD = /^[a-z]+(?:[-_](?:[a-z]+|\d{1,3}))*$/;
-const WORD_PART = /^(?=.*[aeiouy])(?!.*[b-df-hj-np-tv-xz]{5})[a-z]+$/;
+const WORD_PART = /^(?!.*[b-df-hj-np-tv-xz]{4})[a-z]{1,10}$/;
 /** Longer than this, a word-like value may be a passphrase; protected. */
 const SHORT_WORD_MAX = 16;
 /** Query parameters that carry credentials, so the URL is not "without credentials". */
@@ -67,7 +72,10 @@ function settingShape(name: string, text: string): string | undefined {
   if (PLAIN_URL.test(text) && !SECRET_QUERY.test(text)) return "a URL without credentials";
   if (
     text.length <= SHORT_WORD_MAX && SHORT_WORD.test(text) &&
-    text.split(/[-_]/).every((part) => /^\d+$/.test(part) || WORD_PART.test(part))
+    text.split(/[-_]/).every((part) =>
+      /^\d+$/.test(part) ||
+      (WORD_PART.test(part) && (part.match(/[aeiouy]/g)?.length ?? 0) * 4 >= part.length)
+    )
   ) {
     return "a short word";
   }

@@ -30,7 +30,7 @@ export interface LiveUpdate {
   added: string[];
   /** All secrets known now, for the next engine. */
   secrets: Secret[];
-  /** The new values for the protected-value store (dotenv only). */
+  /** The new values for the protected-value store. */
   remember: Remembered[];
 }
 
@@ -88,7 +88,7 @@ export function watchSources(options: {
     if (fresh.length === 0) return;
     fresh.forEach(learn);
     secrets.push(...fresh);
-    const remember: Remembered[] = output.kind !== "dotenv" ? [] : fresh
+    const remember: Remembered[] = fresh
       .filter((s) => !/ \(line \d+\)$/.test(s.name))
       .map((s) => {
         const item: Remembered = { name: s.name, source: resolve(path), value: s.value };

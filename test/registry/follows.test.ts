@@ -47,6 +47,8 @@ describe("settingReason", () => {
     const cases: [string, string, string][] = [
       ["OPENAI_MODEL", "gpt-5.1-codex", "a model name"],
       ["MODEL", "claude-sonnet-4-5", "a model name"],
+      ["LOCAL_MODEL", "llama3.1:8b", "a model name"],
+      ["FAST_MODEL", "o3-mini", "a model name"],
       ["CONTENT_TYPE", "application/json", "a MIME type"],
       ["ACCEPT", "text/event-stream; charset=utf-8", "a MIME type"],
       ["DEBUG", "false", "a boolean"],
@@ -70,6 +72,8 @@ describe("settingReason", () => {
       ["OPENAI_THING", `sk-proj-${fake()}${fake()}`],
       ["SIGNING", "qzxvkwprtmbl"],
       ["SALT", "abcdefgh12"],
+      ["SIGNING_SEED", "gptx9k2mq7zr"],
+      ["SEED", "xkqzvbwmrtpl"],
       ["MIXED", "Hello-World-Again"],
       ["LONG_PHRASE", "correct-horse-battery-staple"],
     ];
@@ -195,8 +199,10 @@ describe("Codex's auth.json", () => {
       { cwd: dir, env },
     );
     expect(registry.secrets.map((s) => s.value)).toContain(refresh);
-    // Not stored: Codex's tokens rotate and are re-read every launch.
-    expect(registry.remembered).toEqual([]);
+    // Stored too: a resumed session may hold a token the agent read before it rotated.
+    expect(registry.remembered).toEqual([
+      { name: "codex refresh_token", source: join(dir, "auth.json"), value: refresh },
+    ]);
   });
 });
 
@@ -309,7 +315,7 @@ describe("protected-value store", () => {
     console.log(
       `store, 5000 values: header ${header.toFixed(2)} ms, decrypt ${read.toFixed(2)} ms`,
     );
-    expect(header).toBeLessThan(5);
+    expect(header).toBeLessThan(25); // generous: shared, loaded test machines
   });
 });
 
