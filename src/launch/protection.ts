@@ -16,6 +16,7 @@ import {
   storedCount,
   type StoredValue,
   StoreError,
+  type StoreKey,
   storeKey,
 } from "../registry/store.ts";
 import { watchedDirectories, type Watching, watchSources } from "../registry/watch.ts";
@@ -60,7 +61,7 @@ export function startProtection(options: {
   }
   let watching: Watching | undefined;
   let storing: Promise<unknown> = Promise.resolve();
-  let sealing: Promise<CryptoKey> | undefined;
+  let sealing: Promise<StoreKey> | undefined;
   const sealKey = () => (sealing ??= storeKey(options.key));
 
   const store = (items: readonly Remembered[]) => {

@@ -12,10 +12,12 @@
  *     <base64: 12-byte IV + AES-256-GCM ciphertext of [[value, spellings?], ...] in line order>
  *
  * The AES key is HMAC-SHA256(surrogate key, 0xFF "ficta store v1"): it lives in no file of its
- * own, and no value can collide with the label (UTF-8 text never holds 0xFF). Everything before
- * the ciphertext line is its additional data, so metadata cannot be swapped or edited unnoticed.
- * A store sealed under another key (the key file was replaced) is moved aside, never silently
- * overwritten, and ficta starts a new one.
+ * own, and no value can collide with the label (UTF-8 text never holds 0xFF). The header names the
+ * key by a public id (another HMAC), so a store sealed under another key (`FICTA_SURROGATE_KEY`
+ * in CI, a replaced key file) is told apart from a damaged one: it is left as it is and nothing is
+ * stored this time; a damaged store or one of another version is moved aside, never silently
+ * overwritten. Everything before the ciphertext line is the ciphertext's additional data, so
+ * metadata cannot be swapped or edited unnoticed.
  *
  * Dates are days (`YYYY-MM-DD`), so an ordinary launch writes nothing. Bounded by
  * `registry.store_max`: beyond it the least recently seen values are dropped.
@@ -50,13 +52,23 @@ export interface Remembered {
 }
 
 export class StoreError extends Error {
-  constructor(message: string) {
+  /** Sealed under another key (FICTA_SURROGATE_KEY, or a replaced key file): kept as it is. */
+  readonly otherKey: boolean;
+  constructor(message: string, otherKey = false) {
     super(message);
     this.name = "StoreError";
+    this.otherKey = otherKey;
   }
 }
 
+/** The AES key, and a public id of it (so a store sealed under another key is told apart). */
+export interface StoreKey {
+  aes: CryptoKey;
+  id: string;
+}
+
 const LABEL = new Uint8Array([0xff, ...new TextEncoder().encode("ficta store v1")]);
+const ID_LABEL = new Uint8Array([0xff, ...new TextEncoder().encode("ficta store key id")]);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -65,9 +77,15 @@ export function storePath(env: Env): string {
 }
 
 /** The AES-GCM key of the store, derived from the surrogate key (see the file comment). */
-export async function storeKey(surrogateKey: CryptoKey): Promise<CryptoKey> {
-  const raw = await crypto.subtle.sign("HMAC", surrogateKey, LABEL);
-  return await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+export async function storeKey(surrogateKey: CryptoKey): Promise<StoreKey> {
+  const [raw, id] = await Promise.all([
+    crypto.subtle.sign("HMAC", surrogateKey, LABEL),
+    crypto.subtle.sign("HMAC", surrogateKey, ID_LABEL),
+  ]);
+  return {
+    aes: await crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]),
+    id: new Uint8Array(id, 0, 8).toHex(),
+  };
 }
 
 export function today(now: Date = new Date()): string {
@@ -96,6 +114,7 @@ export function storedCount(env: Env): number {
 }
 
 interface Parsed {
+  key: unknown;
   entries: StoredEntry[];
   /** The header and entry lines, the ciphertext's additional data. */
   head: string;
@@ -108,14 +127,14 @@ function parse(text: string): Parsed {
   const head = text.slice(0, cut + 1);
   const lines = head.split("\n");
   lines.pop();
-  const header = JSON.parse(lines[0]) as { version?: unknown; count?: unknown };
+  const header = JSON.parse(lines[0]) as { version?: unknown; count?: unknown; key?: unknown };
   if (header.version !== STORE_VERSION) {
     throw new StoreError(`version ${String(header.version)} is not ${STORE_VERSION}`);
   }
   // One parse of all lines as an array: several times faster than a parse per line.
   const entries = JSON.parse(`[${lines.slice(1).join(",")}]`) as StoredEntry[];
   if (entries.length !== header.count) throw new StoreError("count does not match");
-  return { entries, head, sealed: text.slice(cut + 1).trim() };
+  return { key: header.key, entries, head, sealed: text.slice(cut + 1).trim() };
 }
 
 /** Metadata only (for listing): no key needed, no value decrypted. */
@@ -135,7 +154,7 @@ export function readStoredEntries(env: Env): StoredEntry[] {
 }
 
 /** Every stored value; an empty list without a store. Throws StoreError when it cannot be opened. */
-export async function readStore(env: Env, key: CryptoKey): Promise<StoredValue[]> {
+export async function readStore(env: Env, key: StoreKey): Promise<StoredValue[]> {
   let text: string;
   try {
     text = readFileSync(storePath(env), "utf8");
@@ -147,18 +166,19 @@ export async function readStore(env: Env, key: CryptoKey): Promise<StoredValue[]
   let plain: ArrayBuffer;
   try {
     parsed = parse(text);
+  } catch (error) {
+    throw new StoreError(`unreadable (${(error as Error).message})`);
+  }
+  if (parsed.key !== key.id) throw new StoreError("sealed under another key", true);
+  try {
     const bytes = Uint8Array.fromBase64(parsed.sealed);
     plain = await crypto.subtle.decrypt(
       { name: "AES-GCM", iv: bytes.subarray(0, 12), additionalData: encoder.encode(parsed.head) },
-      key,
+      key.aes,
       bytes.subarray(12),
     );
-  } catch (error) {
-    throw new StoreError(
-      error instanceof StoreError
-        ? `unreadable (${error.message})`
-        : "sealed under another key or damaged",
-    );
+  } catch {
+    throw new StoreError("unreadable (damaged)");
   }
   const values = JSON.parse(decoder.decode(plain)) as [string, string[]?][];
   if (values.length !== parsed.entries.length) throw new StoreError("unreadable (value count)");
@@ -168,13 +188,13 @@ export async function readStore(env: Env, key: CryptoKey): Promise<StoredValue[]
   });
 }
 
-export async function writeStore(env: Env, key: CryptoKey, values: StoredValue[]): Promise<void> {
+export async function writeStore(env: Env, key: StoreKey, values: StoredValue[]): Promise<void> {
   const file = storePath(env);
   if (values.length === 0) {
     rmSync(file, { force: true });
     return;
   }
-  let head = JSON.stringify({ version: STORE_VERSION, count: values.length }) + "\n";
+  let head = JSON.stringify({ version: STORE_VERSION, count: values.length, key: key.id }) + "\n";
   for (const { name, source, first, last } of values) {
     head += JSON.stringify({ name, source, first, last }) + "\n";
   }
@@ -183,7 +203,7 @@ export async function writeStore(env: Env, key: CryptoKey, values: StoredValue[]
   const sealed = new Uint8Array(
     await crypto.subtle.encrypt(
       { name: "AES-GCM", iv, additionalData: encoder.encode(head) },
-      key,
+      key.aes,
       encoder.encode(plain),
     ),
   );
@@ -261,7 +281,7 @@ export function merged(
 /** Adds or refreshes `seen` in the store; true when it wrote. */
 export async function remember(
   env: Env,
-  key: CryptoKey,
+  key: StoreKey,
   seen: readonly Remembered[],
   max: number,
   now: Date = new Date(),
@@ -271,7 +291,9 @@ export async function remember(
   try {
     stored = await readStore(env, key);
   } catch (error) {
-    if (!(error instanceof StoreError) || error.message.startsWith("cannot read")) throw error;
+    if (!(error instanceof StoreError) || error.otherKey || error.message.startsWith("cannot")) {
+      throw error;
+    }
     moveAside(env, now);
     stored = [];
   }
@@ -288,7 +310,7 @@ export type Forget = { names: string[] } | { sources: string[] } | { all: true }
  * Removes matching values; returns how many were removed. Sources are absolute paths: `**` spans
  * directories (`--source '**\/apps/web/.env*'`). `all` needs no key.
  */
-export async function forget(env: Env, key: CryptoKey | null, what: Forget): Promise<number> {
+export async function forget(env: Env, key: StoreKey | null, what: Forget): Promise<number> {
   if ("all" in what) {
     const count = readStoredEntries(env).length;
     rmSync(storePath(env), { force: true });

@@ -261,14 +261,18 @@ describe("protected-value store", () => {
     });
   });
 
-  test("remember moves a store sealed under another key aside, never overwrites it", async () => {
+  test("another key's store is left alone; a damaged one is moved aside, never overwritten", async () => {
     const env = { FICTA_HOME: temp() };
-    await writeStore(env, await newKey(), [value("A")]);
+    const first = await newKey();
+    await writeStore(env, first, [value("A")]);
     const key = await newKey();
-    expect(await remember(env, key, [{ name: "B", source: "env", value: "b-value-12" }], 10)).toBe(
-      true,
-    );
-    expect((await readStore(env, key)).map((v) => v.name)).toEqual(["B"]);
+    const b = { name: "B", source: "env", value: "b-value-12" };
+    await expect(remember(env, key, [b], 10)).rejects.toThrow("another key");
+    expect((await readStore(env, first)).map((v) => v.name)).toEqual(["A"]);
+    const file = storePath(env);
+    writeFileSync(file, readFileSync(file, "utf8").replace(/\n[^\n]+\n$/, "\nAAAA\n"));
+    expect(await remember(env, first, [b], 10)).toBe(true);
+    expect((await readStore(env, first)).map((v) => v.name)).toEqual(["B"]);
     expect(readdirSync(join(env.FICTA_HOME, "store")).some((f) => f.includes("unreadable"))).toBe(
       true,
     );
