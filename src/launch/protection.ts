@@ -64,8 +64,9 @@ export function startProtection(options: {
   let sealing: Promise<StoreKey> | undefined;
   const sealKey = () => (sealing ??= storeKey(options.key));
 
+  let storeUsable = config.store;
   const store = (items: readonly Remembered[]) => {
-    if (!config.store || items.length === 0) return;
+    if (!storeUsable || items.length === 0) return;
     // One write at a time: each reads the store again just before writing.
     storing = storing.then(async () => {
       try {
@@ -98,7 +99,16 @@ export function startProtection(options: {
             stored = await readStore(env, await sealKey());
           } catch (error) {
             if (!(error instanceof StoreError)) throw error;
-            problems.push(`store: ${error.message}; its values were not protected this time`);
+            if (error.otherKey) {
+              storeUsable = false;
+              problems.push(
+                "store: sealed under another surrogate key (FICTA_SURROGATE_KEY, or a new key " +
+                  "file): its values were not protected and nothing was stored; " +
+                  "`ficta registry forget --all` starts a new store",
+              );
+            } else {problems.push(
+                `store: ${error.message}; its values were not protected this time`,
+              );}
           }
         }
         return [...base, ...storedSecrets(settings, stored, base)];
