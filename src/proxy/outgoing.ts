@@ -35,9 +35,18 @@ export async function redactQuery(
   return { search: changed ? `?${rebuilt}` : search, counts };
 }
 
-/** Redacts every header value except credentials, in place. */
+/**
+ * Protocol headers ficta never rewrites: a surrogate there breaks the request (a real upstream
+ * rejects an unknown `Content-Type`). The gate still checks them: a registered value equal to one
+ * refuses the request instead.
+ */
+const PROTOCOL_HEADERS = new Set(["content-type", "accept", "content-encoding", "accept-encoding"]);
+
+/** Redacts every header value except credentials and protocol headers, in place. */
 export async function redactHeaders(engine: Engine, headers: Headers): Promise<Counts> {
-  const checked = [...headers].filter(([name]) => !AUTH_HEADERS.has(name));
+  const checked = [...headers].filter(([name]) =>
+    !AUTH_HEADERS.has(name) && !PROTOCOL_HEADERS.has(name)
+  );
   // The common case in one engine call: nothing in any value (a value never holds a line break).
   const joined = checked.map(([, value]) => value).join("\n");
   if (isAscii(joined) && !Object.keys((await engine.redactText(joined)).counts).length) return {};
@@ -100,6 +109,40 @@ export function gate(engine: Engine, out: Outgoing): GateHit[] {
   }
   if (out.body?.length) add("request body", engine.gateBytes(out.body));
   return hits;
+}
+
+const MODEL_KEY = new TextEncoder().encode('"model":"');
+/** Where Codex puts the model: the body's first key; never searched further than this. */
+const MODEL_WINDOW = 512;
+
+/** The text of the body's leading `"model":"…"` string, or null. */
+function modelField(body: Uint8Array | null): string | null {
+  if (!body) return null;
+  const window = body.subarray(0, Math.min(body.length, MODEL_WINDOW));
+  outer: for (let i = 0; i + MODEL_KEY.length <= window.length; i++) {
+    for (let k = 0; k < MODEL_KEY.length; k++) if (window[i + k] !== MODEL_KEY[k]) continue outer;
+    const start = i + MODEL_KEY.length;
+    const end = window.indexOf(0x22, start);
+    return end < 0 ? null : new TextDecoder().decode(window.subarray(start, end));
+  }
+  return null;
+}
+
+/**
+ * The body's `model` field must reach the upstream as Codex wrote it: when redaction changed it
+ * (a registered value equals the model name), the request is refused like any gate hit, naming
+ * the value, instead of sending a model the upstream does not know.
+ */
+export function protocolHits(
+  engine: Engine,
+  before: Uint8Array | null,
+  after: Uint8Array | null,
+): GateHit[] {
+  if (before === after) return [];
+  const model = modelField(before);
+  if (model === null || model === modelField(after)) return [];
+  const names = engine.gateText(model);
+  return [{ surface: "model field", names: names.length ? names : ["(model name)"] }];
 }
 
 function addCounts(into: Counts, from: Counts): void {

@@ -16,7 +16,7 @@ import {
 import { BodyTooLarge, decodeBody, UndecodableBody } from "./codecs.ts";
 import { callUpstream, readBody, relay, type RelayDone } from "./forward.ts";
 import { decodableAcceptEncoding, endToEnd } from "./headers.ts";
-import { gate, type Outgoing, redactHeaders, redactQuery } from "./outgoing.ts";
+import { gate, type Outgoing, protocolHits, redactHeaders, redactQuery } from "./outgoing.ts";
 import {
   blocked,
   fromBrowser,
@@ -191,7 +191,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
         if (Object.keys(counts).length) entry.redacted[surface] = counts;
       }
 
-      const hits = gate(engine, out);
+      const hits = [...gate(engine, out), ...protocolHits(engine, body, out.body)];
       if (hits.length) {
         const refusal = blocked(hits);
         entry.blocked = true;

@@ -14,7 +14,9 @@ function describe(source: SourceReport): string {
   if (source.status === "loaded" || source.values > 0) {
     parts.push(plural(source.values, "value"));
   }
-  const reasons = Object.entries(source.skipped);
+  const reasons = Object.entries(source.skipped).map(([reason, n]): [string, number] =>
+    reason === SETTING && source.settings ? [`${reason} (${settingNames(source)})`, n] : [reason, n]
+  );
   if (reasons.length > 0) {
     const total = reasons.reduce((sum, [, n]) => sum + n, 0);
     const why = reasons.length === 1
@@ -23,6 +25,16 @@ function describe(source: SourceReport): string {
     parts.push(`${total} skipped: ${why}`);
   }
   return parts.join(", ");
+}
+
+/** The skip reason of plain settings; their names are shown (names are never secret). */
+const SETTING = "a setting";
+const SHOWN_NAMES = 3;
+
+function settingNames(source: SourceReport): string {
+  const names = source.settings!.map((s) => s.name);
+  const more = names.length - SHOWN_NAMES;
+  return names.slice(0, SHOWN_NAMES).join(", ") + (more > 0 ? ` and ${more} more` : "");
 }
 
 function plural(n: number, word: string): string {

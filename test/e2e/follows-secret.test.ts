@@ -362,7 +362,9 @@ test(
       ["-m", model, ...OFFLINE_FLAGS, "read"],
     );
     expect(run.result.code).toBe(0);
-    expect(run.result.stderr).toContain("registry: .env (1 value, 3 skipped: a setting)");
+    expect(run.result.stderr).toContain(
+      "registry: .env (1 value, 3 skipped: a setting (OPENAI_MODEL, CONTENT_TYPE, APP_ENV))",
+    );
     const turns = modelTurns(run);
     expect(turns.length).toBe(2);
     for (const turn of turns) {
