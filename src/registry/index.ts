@@ -8,8 +8,8 @@
  * leaks no line. ficta's surrogate key (`FICTA_SURROGATE_KEY`, the key file's text) is always
  * protected, whatever the settings, and counted in no source.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import type { Secret } from "../engine/types.ts";
@@ -83,6 +83,11 @@ export async function loadRegistry(
         skipDirs: config.dotenv_skip_dirs,
       });
     dotenvFiles.push(...nested.files);
+    // Codex loads $CODEX_HOME/.env into its own environment, which its commands inherit.
+    const codexDotenv = join(dirname(codexAuthPath(env)), ".env");
+    if (!dotenvFiles.includes(codexDotenv) && existsSync(codexDotenv)) {
+      dotenvFiles.push(codexDotenv);
+    }
     for (const file of dotenvFiles) dotenv.push(readDotenvFile(file, displayPath(cwd, file)));
     if (dotenvFiles.length === 0) {
       dotenv.push(empty("dotenv", config.dotenv_files.join(", "), "not found"));

@@ -362,3 +362,16 @@ describe("watching", () => {
     }
   });
 });
+
+test("$CODEX_HOME/.env, which Codex loads into its own environment, is read too", async () => {
+  const dir = temp();
+  const value = `codex-env-${fake()}`;
+  mkdirSync(join(dir, "codex"));
+  writeFileSync(join(dir, "codex", ".env"), `SOME_VALUE=${value}\n`);
+  const cwd = join(dir, "work");
+  mkdirSync(cwd);
+  const env = { HOME: dir, CODEX_HOME: join(dir, "codex"), FICTA_HOME: join(dir, "h") };
+  const registry = await loadRegistry(settings(), { cwd, env });
+  expect(registry.secrets.map((s) => s.value)).toEqual([value]);
+  expect(registry.sources[0]).toMatchObject({ name: "../codex/.env", values: 1 });
+});
