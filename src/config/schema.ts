@@ -74,7 +74,7 @@ export const schema = z.object({
       description:
         "Variable names or `*` patterns always protected, even when the value looks like a plain setting; a name in both lists is protected (comma-separated in the environment).",
     }),
-    dotenv_depth: key(z.number().int().min(0).max(16).default(4), {
+    dotenv_depth: key(z.number().int().min(0).max(64).default(4), {
       description:
         "How many directory levels below the launch directory are searched for dotenv files (0: none).",
     }),
