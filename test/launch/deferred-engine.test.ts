@@ -45,3 +45,36 @@ test("a failed compile fails every request", async () => {
   await expect(engine.redactBytes(new Uint8Array())).rejects.toThrow("boom");
   expect(() => engine.gateText("x")).toThrow("still compiling");
 });
+
+/** An engine that replaces `word`, to tell which engine served a call. */
+function replacing(word: string): Engine {
+  return {
+    ...fake,
+    redactText: (input) =>
+      Promise.resolve({ output: input.replaceAll(word, "ficta_y"), counts: {} }),
+    gateText: (input) => (input.includes(word) ? [word] : []),
+  };
+}
+
+test("a replacement serves from the next request on; the request waits for it", async () => {
+  const engine = deferredEngine(Promise.resolve(replacing("old")));
+  expect((await engine.redactText("old new")).output).toBe("ficta_y new");
+  const next = Promise.withResolvers<Engine>();
+  engine.replace(next.promise);
+  const pending = engine.redactText("old new");
+  let settled = false;
+  pending.then(() => (settled = true));
+  await Bun.sleep(5);
+  expect(settled).toBe(false);
+  next.resolve(replacing("new"));
+  expect((await pending).output).toBe("old ficta_y");
+  expect(engine.gateText("new")).toEqual(["new"]);
+});
+
+test("a replacement that fails to compile leaves the current engine protecting", async () => {
+  const engine = deferredEngine(Promise.resolve(replacing("old")));
+  await engine.redactText("");
+  engine.replace(Promise.reject(new Error("watcher trouble")));
+  expect((await engine.redactText("old")).output).toBe("ficta_y");
+  expect(engine.gateText("old")).toEqual(["old"]);
+});
