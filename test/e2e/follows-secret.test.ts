@@ -13,6 +13,7 @@ import {
   baseEnv,
   type Dirs,
   fictaCommand,
+  filesUnder,
   leaks,
   needles,
   OFFLINE_FLAGS,
@@ -117,8 +118,8 @@ describe("resume", () => {
       const thread = /"thread_id":"([^"]+)"/.exec(first.result.stdout)?.[1];
       expect(thread).toBeDefined();
       // Codex's session file holds the restored value: what a resume re-sends.
-      const sessions = readdirRecursive(join(dirs.codexHome, "sessions"));
-      expect(sessions.some((file) => readFileSync(file, "utf8").includes(old))).toBe(true);
+      const sessions = filesUnder(join(dirs.codexHome, "sessions"));
+      expect(sessions.some((file) => file.text.includes(old))).toBe(true);
 
       // From a directory without that .env.
       const elsewhere = join(dirs.root, "elsewhere");
@@ -154,17 +155,6 @@ describe("resume", () => {
   );
 });
 
-function readdirRecursive(dir: string): string[] {
-  const { readdirSync, statSync } = require("node:fs") as typeof import("node:fs");
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) out.push(...readdirRecursive(path));
-    else out.push(path);
-  }
-  return out;
-}
-
 test(
   "a value appended to .env while a tool call sleeps is protected from the next request on",
   async () => {
@@ -196,14 +186,14 @@ test(
     const catOutput = toolOutputs(JSON.parse(turns[2].body)).at(-1)!;
     expect(catOutput).toMatch(/LATE_SECRET=ficta_[A-Za-z0-9]{22}/);
     // One metadata line in the request log: names only.
-    const log = readdirRecursive(join(dirs.fictaHome, "logs")).find((f) =>
-      f.endsWith("requests.jsonl")
+    const log = filesUnder(join(dirs.fictaHome, "logs")).find((f) =>
+      f.path.endsWith("requests.jsonl")
     )!;
-    const lines = readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = log.text.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines.filter((l) => l.event === "registry")).toEqual([
       expect.objectContaining({ source: ".env", added: ["LATE_SECRET"] }),
     ]);
-    expect(readFileSync(log, "utf8")).not.toContain(late);
+    expect(log.text).not.toContain(late);
   },
   90_000,
 );
