@@ -191,8 +191,9 @@ function requireProblem(registry: Registry): string | undefined {
   if (failed.length) {
     return `source(s) failed: ${failed.map((source) => source.name).join(", ")}`;
   }
-  // The surrogate key is always protected; it counts in no source.
-  if (registry.sources.every((source) => source.values === 0)) {
+  // The surrogate key is always protected; it counts in no source. Codex's own auth.json tokens
+  // are protected in every launch: they say nothing about whether the project's secrets loaded.
+  if (registry.sources.every((source) => source.values === 0 || source.kind === "codex")) {
     return "no protected value was loaded from any source";
   }
   return undefined;

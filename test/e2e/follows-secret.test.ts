@@ -365,3 +365,19 @@ test(
   },
   60_000,
 );
+
+test(
+  "Codex's own tokens do not satisfy registry.require: no project value still refuses",
+  async () => {
+    const dirs = tempDirs("require-auth");
+    const run = await fictaExec(dirs, scripted([]), [...OFFLINE_FLAGS, "hi"], {
+      login: "chatgpt",
+      env: { FICTA_REQUIRE_REGISTRY: "1" },
+    });
+    expect(run.result.code).toBe(2);
+    expect(run.result.stderr).toContain("registry: codex auth.json (");
+    expect(run.result.stderr).toContain("refusing to launch: no protected value was loaded");
+    expect(run.received).toEqual([]);
+  },
+  30_000,
+);
