@@ -61,6 +61,8 @@ export function startProtection(options: {
   }
   let watching: Watching | undefined;
   let storing: Promise<unknown> = Promise.resolve();
+  /** Settles once this launch's values are queued for the store (after the first compile). */
+  let queued: Promise<unknown> = Promise.resolve();
   let sealing: Promise<StoreKey> | undefined;
   const sealKey = () => (sealing ??= storeKey(options.key));
 
@@ -119,7 +121,7 @@ export function startProtection(options: {
         onCompileError(error);
       });
       // Stored after the compile, so the first request does not wait for the write.
-      first.then(() => store(registry.remembered), () => {});
+      queued = first.then(() => store(registry.remembered), () => {});
       if (directories.length === 0) return;
       all.then((secrets) => {
         watching = watchSources({
@@ -147,6 +149,8 @@ export function startProtection(options: {
     },
     async stop() {
       watching?.close();
+      // A session shorter than the compile still stores what it protected.
+      await queued;
       await storing;
       return problems;
     },
