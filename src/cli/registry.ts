@@ -2,6 +2,7 @@
  * `ficta registry [--json]`: what would be protected if an agent started here. Per source, per
  * name: the value's length and how many wire forms are matched. Never a value.
  */
+import { isAbsolute, resolve } from "node:path";
 import type { Settings } from "../config/schema.ts";
 import { formsOf } from "../engine/forms.ts";
 import { loadRegistry, reportLines, type SourceReport } from "../registry/index.ts";
@@ -189,7 +190,14 @@ async function forgetValues(args: string[]): Promise<number> {
   const { loadSurrogateKey, SurrogateKeyError } = await import("../config/key.ts");
   try {
     const key = all ? null : await storeKey(await loadSurrogateKey(process.env));
-    const what = all ? { all: true as const } : name ? { names: name } : { sources: source! };
+    // A path pattern is relative to here (`--source .env`, `--source 'apps/**'`); a bare word is a
+    // source's name (`environment`, a command's name).
+    const sources = (source ?? []).map((p) =>
+      (p.includes("/") || p.startsWith(".")) && !isAbsolute(p) && !p.startsWith("*")
+        ? resolve(process.cwd(), p)
+        : p
+    );
+    const what = all ? { all: true as const } : name ? { names: name } : { sources };
     const removed = await forget(process.env, key, what);
     say(`forgot ${removed} stored value(s)`);
     return 0;
