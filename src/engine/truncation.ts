@@ -1,6 +1,7 @@
 /**
  * Truncation-aware matching. Codex shortens a long tool output in the middle, keeping its head and
- * tail around a marker, `…N tokens truncated…` (or `…N chars truncated…`, U+2026 on both sides).
+ * tail around a marker, `…N tokens truncated…` (or `…N chars truncated…`, U+2026 on both sides);
+ * its guardian reviewer's transcript uses `<truncated omitted_approx_tokens="N" />`.
  * A value cut by the marker is no longer whole, so the matcher misses both pieces, and a model
  * that reads the file twice with different output limits can join a head piece and a tail piece.
  *
@@ -38,6 +39,9 @@ export function minimumPiece(length: number): number {
 // U+2026 in UTF-8 and as a JSON escape, seen one char per byte.
 const ELLIPSIS = [latin1.decode(encoder.encode("\u2026")), "\\u2026"];
 const MARKER_TAIL = / (?:tokens|chars) truncated$/;
+/** Codex's guardian (auto-review) transcript cuts with `<truncated omitted_approx_tokens="N" />`. */
+const TAG_MARKER = "<truncated omitted_approx_tokens=";
+const TAG_END = "/>";
 const STRING_KEYS = ['"output":"', '"text":"'];
 const OUTPUT_HEADER = "Output:\\n";
 
@@ -169,6 +173,15 @@ export function cutEdges(text: string): { before: [number, number][]; after: [nu
       after.push([end, stringEnd(text, end)]);
       at = end - 1;
     }
+  }
+  for (let at = text.indexOf(TAG_MARKER); at >= 0; at = text.indexOf(TAG_MARKER, at + 1)) {
+    // The attribute's quotes may be JSON-escaped once or more; the tag is short either way.
+    const close = text.indexOf(TAG_END, at + TAG_MARKER.length);
+    if (close < 0 || close - at > 64) continue;
+    const end = close + TAG_END.length;
+    before.push([at, stringStart(text, at)]);
+    after.push([end, stringEnd(text, end)]);
+    at = end - 1;
   }
   for (const key of STRING_KEYS) {
     for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {

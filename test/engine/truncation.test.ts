@@ -143,4 +143,19 @@ describe("truncation", () => {
     const { output } = await engine.redactText(sent);
     expect(output).not.toContain(JSON.stringify(value.slice(0, 18)).slice(1, -1));
   });
+
+  test('the guardian transcript\'s <truncated omitted_approx_tokens="N" /> marker is an edge too', async () => {
+    const value = `tok-${crypto.randomUUID()}`;
+    const engine = await engineFor([value]);
+    const transcript = `KEY=${value.slice(0, 20)}<truncated omitted_approx_tokens="40" />${
+      value.slice(-14)
+    }\n`;
+    const sent = JSON.stringify({
+      input: [{ role: "user", content: [{ type: "input_text", text: transcript }] }],
+    });
+    const { output } = await engine.redactText(sent);
+    expect(output).not.toContain(value.slice(0, 20));
+    expect(output).not.toContain(value.slice(-14));
+    expect(output).toContain('<truncated omitted_approx_tokens=\\"40\\" />');
+  });
 });
