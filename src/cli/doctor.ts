@@ -129,7 +129,9 @@ async function registryCheck(settings: Settings, cwd: string, env: Env): Promise
     );
     return check("registry", required ? "fail" : "warn", summary, details);
   }
-  if (loaded.secrets.length === 0 && required) {
+  // As at launch: Codex's own auth.json tokens do not count as a loaded project value.
+  const projectValues = loaded.sources.some((s) => s.values > 0 && s.kind !== "codex");
+  if (!projectValues && required) {
     details.push("registry.require is on: `ficta codex` refuses to start with no value");
     return check("registry", "fail", summary, details);
   }
