@@ -22,7 +22,7 @@
 import type { Match } from "./matcher.ts";
 
 export const MIN_PIECE = 8;
-export const FLOOR_PIECE = 4;
+const FLOOR_PIECE = 4;
 /** Longer forms are left to their own lines (PEM values register each line as a value). */
 const MAX_FORM = 512;
 

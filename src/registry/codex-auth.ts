@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { type Env, userHome } from "../config/paths.ts";
 import type { Found, SourceOutput } from "./found.ts";
 
-export const CODEX_AUTH_SOURCE = "codex auth.json";
+const CODEX_AUTH_SOURCE = "codex auth.json";
 
 export function codexAuthPath(env: Env): string {
   return join(env.CODEX_HOME || join(userHome(env), ".codex"), "auth.json");

@@ -233,7 +233,7 @@ export function discoverNestedDotenvFiles(
 }
 
 /** A matcher for names or `*` patterns; plain names are a set lookup (most entries are plain). */
-export function nameFilter(patterns: string[]): (name: string) => boolean {
+function nameFilter(patterns: string[]): (name: string) => boolean {
   const names = new Set(patterns.filter((p) => !/[*?[{\\]/.test(p)));
   const globs = patterns.filter((p) => !names.has(p)).map((p) => new Bun.Glob(p));
   return (name) => names.has(name) || globs.some((glob) => glob.match(name));

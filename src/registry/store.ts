@@ -27,7 +27,7 @@ import { join } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
 import { writePrivateFile } from "../config/private-files.ts";
 
-export const STORE_VERSION = 1;
+const STORE_VERSION = 1;
 
 export interface StoredEntry {
   name: string;
@@ -216,7 +216,7 @@ export async function writeStore(env: Env, key: StoreKey, values: StoredValue[])
 }
 
 /** Moves an unreadable store aside (kept for the user, never overwritten); returns its new path. */
-export function moveAside(env: Env, now: Date = new Date()): string {
+function moveAside(env: Env, now: Date = new Date()): string {
   const file = storePath(env);
   const aside = `${file}.unreadable-${now.toISOString().replace(/[:.]/g, "-")}`;
   renameSync(file, aside);

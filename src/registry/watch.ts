@@ -21,7 +21,7 @@ import { collect, type Registry } from "./index.ts";
 import type { Remembered } from "./store.ts";
 
 /** Directories watched at most (inotify watches are a shared, per-user resource). */
-export const MAX_WATCHED_DIRECTORIES = 256;
+const MAX_WATCHED_DIRECTORIES = 256;
 
 export interface LiveUpdate {
   /** Where the new values came from, as reports name it. */
