@@ -6,10 +6,10 @@
  * only the launch directory is read: walking up to `/` would pick up files of unrelated
  * projects (or a home directory's `.env`) that the user never meant to bring into this session.
  *
- * Below the launch directory, the whole tree is searched too (a monorepo's `apps/web/.env.local`),
- * breadth first, within a depth, a file count and a directory count, skipping dependency, build
- * and VCS directories and never following a symbolic link. `.gitignore` is not consulted: it
- * usually lists exactly the files that hold the secrets.
+ * Below a launch directory inside a repository, the tree is searched too (a monorepo's
+ * `apps/web/.env.local`), breadth first, within a depth, a file count and a directory count,
+ * skipping dependency, build and VCS directories and never following a symbolic link.
+ * `.gitignore` is not consulted: it usually lists exactly the files that hold the secrets.
  */
 import { type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";

@@ -75,7 +75,9 @@ export async function loadRegistry(
   else {
     dotenvDirs = searchDirectories(cwd, config.dotenv_search);
     dotenvFiles.push(...discoverDotenvFiles(cwd, config.dotenv_files, config.dotenv_search));
-    const nested = config.dotenv_search === "cwd" || config.dotenv_depth === 0
+    // Outside any repository (a home directory, /tmp) the tree below is not one project's.
+    const nested = config.dotenv_search === "cwd" || config.dotenv_depth === 0 ||
+        repositoryRoot(cwd) === null
       ? { files: [] }
       : discoverNestedDotenvFiles(cwd, config.dotenv_files, {
         depth: config.dotenv_depth,

@@ -375,3 +375,12 @@ test("$CODEX_HOME/.env, which Codex loads into its own environment, is read too"
   expect(registry.secrets.map((s) => s.value)).toEqual([value]);
   expect(registry.sources[0]).toMatchObject({ name: "../codex/.env", values: 1 });
 });
+
+test("outside any repository, the tree below the launch directory is not searched", async () => {
+  const dir = temp();
+  mkdirSync(join(dir, "some-project"));
+  writeFileSync(join(dir, "some-project", ".env"), `OTHER=${fake()}\n`);
+  const env = { HOME: dir, FICTA_HOME: join(dir, "h") };
+  const registry = await loadRegistry(settings(), { cwd: dir, env });
+  expect(registry.secrets).toEqual([]);
+});
