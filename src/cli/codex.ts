@@ -17,7 +17,13 @@ import {
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import { childEnv, NOT_FOUND_EXIT, runChild, SpawnError } from "../launch/child.ts";
+import {
+  childEnv,
+  loopbackNoProxy,
+  NOT_FOUND_EXIT,
+  runChild,
+  SpawnError,
+} from "../launch/child.ts";
 import type { Registry } from "../registry/index.ts";
 import { USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
@@ -143,6 +149,8 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
       }),
   });
   for (const line of protection.reportLines) say(line);
+  // ficta's own fetch to a loopback upstream must not go through a system proxy either.
+  Object.assign(process.env, loopbackNoProxy(process.env));
   const proxy = proxyModule.startProxy({
     engine: protection.engine,
     settings,
@@ -161,7 +169,11 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
       ...args,
     ];
     // Spawned synchronously by this call; the engine compiles while Codex starts up.
-    const exited = launch(command, childEnv(env, { [PROXY_TOKEN_ENV]: token }), stopCodex.signal);
+    const exited = launch(
+      command,
+      childEnv(env, { [PROXY_TOKEN_ENV]: token, ...loopbackNoProxy(env) }),
+      stopCodex.signal,
+    );
     protection.begin((error) => {
       compileError = error;
       stopCodex.abort();

@@ -27,6 +27,7 @@ import {
   renderShim,
   shimTarget,
 } from "../install/shim.ts";
+import { loopbackNoProxy } from "../launch/child.ts";
 import { loadRegistry, type Registry, reportLines } from "../registry/index.ts";
 import { VERSION } from "../version.ts";
 import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
@@ -341,6 +342,8 @@ export async function run(args: string[]): Promise<number> {
     say(`doctor: unknown agent '${agent}' (supported: codex). Usage: ${USAGE}`);
     return USAGE_EXIT;
   }
+  // The self-test's requests to its loopback proxy must not take a detour through a system proxy.
+  Object.assign(process.env, loopbackNoProxy(process.env));
   const report = await diagnose({ env: process.env, cwd: process.cwd() });
   console.log(parsed.values.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.ok ? 0 : 1;

@@ -28,6 +28,24 @@ export function childEnv(env: Env, extra: Env = {}): Env {
   return out;
 }
 
+/** Loopback as every proxy-aware client spells it in NO_PROXY (Codex's reqwest, Bun, curl). */
+const LOOPBACK = ["127.0.0.1", "::1", "localhost"];
+
+/**
+ * NO_PROXY and no_proxy that keep the user's own entries (both spellings, merged: clients differ
+ * in which one wins) and add loopback. With HTTP(S)_PROXY or ALL_PROXY set and loopback missing,
+ * Codex and Bun's fetch send plain-http requests for the loopback proxy through the system proxy:
+ * body, bearer and launch token in clear text.
+ */
+export function loopbackNoProxy(env: Env): { NO_PROXY: string; no_proxy: string } {
+  const entries = [env.NO_PROXY, env.no_proxy]
+    .flatMap((value) => (value ?? "").split(","))
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const value = [...new Set([...entries, ...LOOPBACK])].join(",");
+  return { NO_PROXY: value, no_proxy: value };
+}
+
 /**
  * Runs `command` with inherited stdio and exactly `env`; resolves to its exit code, or 128+n
  * when it was killed by signal n. Aborting `stop` sends the child SIGTERM. Throws SpawnError

@@ -2,7 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { childEnv, runChild, SpawnError } from "../../src/launch/child.ts";
+import { childEnv, loopbackNoProxy, runChild, SpawnError } from "../../src/launch/child.ts";
+import { startProxyRecorder } from "../e2e/system-proxy.ts";
 
 const WRAPPER = join(import.meta.dir, "fixtures", "wrapper.ts");
 const made: string[] = [];
@@ -98,5 +99,46 @@ describe("signals", () => {
     const hup = await startWrapper();
     hup.kill("SIGHUP");
     expect(await hup.exited).toBe(44);
+  });
+});
+
+describe("loopbackNoProxy", () => {
+  test("adds loopback to both spellings, keeping the user's entries from either", () => {
+    expect(loopbackNoProxy({})).toEqual({
+      NO_PROXY: "127.0.0.1,::1,localhost",
+      no_proxy: "127.0.0.1,::1,localhost",
+    });
+    const merged = loopbackNoProxy({ NO_PROXY: "a.test, .b.test", no_proxy: "c.test,localhost" });
+    expect(merged.NO_PROXY).toBe("a.test,.b.test,c.test,localhost,127.0.0.1,::1");
+    expect(merged.no_proxy).toBe(merged.NO_PROXY);
+    expect(loopbackNoProxy({ NO_PROXY: "*" }).NO_PROXY).toBe("*,127.0.0.1,::1,localhost");
+  });
+
+  test("ficta's own fetch: loopback directly, a real upstream still through the user's proxy", async () => {
+    const recorder = startProxyRecorder();
+    const upstream = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("up") });
+    try {
+      const script = `
+        const { loopbackNoProxy } = await import(${
+        JSON.stringify(join(import.meta.dir, "../../src/launch/child.ts"))
+      });
+        Object.assign(process.env, loopbackNoProxy(process.env));
+        const local = await (await fetch("http://127.0.0.1:${upstream.port}/v1/responses")).text();
+        const remote = await fetch("https://upstream.invalid/v1/responses").then((r) => r.status, () => "failed");
+        console.log(JSON.stringify({ local, remote }));`;
+      const child = Bun.spawn([process.execPath, "--no-env-file", "-e", script], {
+        env: { PATH: process.env.PATH, ...recorder.env },
+        stdout: "pipe",
+      });
+      const out = JSON.parse(await new Response(child.stdout).text());
+      expect(out.local).toBe("up");
+      // The real upstream went to the proxy as a tunnel request: host and port, nothing else.
+      expect(recorder.connections.length).toBe(1);
+      expect(recorder.connections[0]).toStartWith("CONNECT upstream.invalid:443 HTTP/1.1\r\n");
+      expect(recorder.connections[0]).not.toContain("/v1/responses");
+    } finally {
+      recorder.stop();
+      await upstream.stop(true);
+    }
   });
 });
