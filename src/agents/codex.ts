@@ -85,8 +85,42 @@ export function overrides(origin: string, mode: AuthMode, tokenHeader: string): 
     // key of the user's `set` table is written; the rest of their policy stays as it is.
     `shell_environment_policy.set.${PROXY_TOKEN_ENV}=""`,
     `chatgpt_base_url=${origin}/backend-api/`,
-  ].flatMap((o) => ["-c", o]);
+    ...SWITCHED_OFF.map((feature) => feature.override),
+  ].flatMap((o) => ["-c", o]).concat(NO_DAEMON);
 }
+
+/**
+ * Codex features that send session data to a host of their own rather than through the model
+ * provider or chatgpt_base_url, switched off for the launch (measured with codex-cli 0.169.0 and
+ * 0.171.0; docs/threat-model.md has the whole table).
+ */
+export const SWITCHED_OFF: ReadonlyArray<{ override: string; why: string }> = [
+  {
+    override: "otel.metrics_exporter=none",
+    why: "OpenTelemetry metrics go to https://ab.chatgpt.com/otlp/v1/metrics by default",
+  },
+  {
+    override: "otel.exporter=none",
+    why: "OpenTelemetry log events (prompts, tool calls and their output) go to the configured " +
+      "collector",
+  },
+  {
+    override: "otel.trace_exporter=none",
+    why: "OpenTelemetry traces go to the configured collector",
+  },
+  {
+    override: "feedback.enabled=false",
+    why: "/feedback uploads Codex's logs and the session transcript to Sentry (sentry.io)",
+  },
+];
+
+/**
+ * The interactive Codex hands its session to a shared background app server when one runs (one
+ * started without ficta would send the model requests straight to OpenAI), and such a server
+ * outlives the launch. `--no-daemon` keeps the session in this process, on ficta's routing.
+ * It is a top-level option: valid before every subcommand.
+ */
+const NO_DAEMON = ["--no-daemon"];
 
 /**
  * Subcommands that make no model call, verified with codex-cli 0.169.0 against a recording
@@ -158,6 +192,98 @@ export function isPassthrough(args: string[]): boolean {
   }
   return false;
 }
+
+/**
+ * Why ficta will not run these arguments through the airlock, or undefined when it will. These
+ * start something that outlives the launch or talks to a host of its own, so ficta cannot keep
+ * its promise for them; saying so beats a launch line that claims protection.
+ */
+export function refusal(args: string[], env: Env): string | undefined {
+  const { subcommand, next, options } = commandLine(args);
+  const remote = options.find((o) => o === "--remote" || o.startsWith("--remote="));
+  if (remote) {
+    return "--remote connects to an app server elsewhere, which sends the model requests " +
+      "itself: they would not pass through ficta";
+  }
+  if (env.CODEX_EXEC_SERVER_URL) {
+    return "CODEX_EXEC_SERVER_URL is set: Codex would run its commands, with real values " +
+      "restored into them, on that exec-server, outside ficta's airlock";
+  }
+  switch (subcommand) {
+    case "remote-control":
+      return "remote-control starts a background app server that outlives this launch and takes " +
+        "its work from chatgpt.com: its model requests would not pass through ficta";
+    case "app-server":
+      if (next === "daemon") {
+        return "app-server daemon manages a background app server that outlives this launch: " +
+          "its model requests would not pass through ficta";
+      }
+      if (next === "proxy") {
+        return "app-server proxy attaches to a running background app server, which was not " +
+          "started through ficta";
+      }
+      return undefined;
+    case "exec-server":
+      return "exec-server is a long-lived service that runs commands for Codex sessions " +
+        "elsewhere; ficta sees none of their traffic";
+    case "cloud":
+    case "apply":
+    case "a":
+      return `${subcommand} talks to Codex Cloud (chatgpt.com) directly, not through a base URL ` +
+        "ficta can take over";
+  }
+  return undefined;
+}
+
+/** The subcommand and the positional argument after it; every option before `--`. */
+function commandLine(args: string[]): { subcommand?: string; next?: string; options: string[] } {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") break;
+    if (arg.startsWith("-")) {
+      options.push(arg);
+      if (OPTIONS_WITH_VALUE.has(arg)) i++;
+    } else positionals.push(arg);
+  }
+  // A prompt for the interactive Codex is not a subcommand.
+  if (!SUBCOMMANDS.has(positionals[0])) return { options };
+  return { subcommand: positionals[0], next: positionals[1], options };
+}
+
+/** Codex's subcommands (identical in 0.169.0 and 0.171.0). */
+const SUBCOMMANDS = new Set([
+  "agents",
+  "exec",
+  "e",
+  "review",
+  "login",
+  "logout",
+  "mcp",
+  "plugin",
+  "app-server",
+  "remote-control",
+  "completion",
+  "update",
+  "doctor",
+  "sandbox",
+  "debug",
+  "apply",
+  "a",
+  "resume",
+  "queue",
+  "archive",
+  "delete",
+  "migrate-rollouts",
+  "migrate-nfs-db",
+  "unarchive",
+  "fork",
+  "cloud",
+  "exec-server",
+  "features",
+  "help",
+]);
 
 /**
  * Options a user can pass that take Codex's model traffic away from ficta's provider. ficta

@@ -13,6 +13,7 @@ import {
   isPassthrough,
   overrides,
   PROXY_TOKEN_ENV,
+  refusal,
 } from "../agents/codex.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
@@ -43,6 +44,14 @@ export async function run(args: string[]): Promise<number> {
       `warning: ${bypass.join(", ")} in your arguments may route Codex around ficta; ` +
         "those requests would not be redacted",
     );
+  }
+  const refused = refusal(args, env);
+  if (refused) {
+    say(
+      `refusing to start this through the airlock: ${refused}. ` +
+        "To run it unprotected: FICTA_DISABLE=1 codex ...",
+    );
+    return USAGE_EXIT;
   }
   return await airlocked(codex, args, settings, env);
 }

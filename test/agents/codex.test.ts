@@ -19,6 +19,7 @@ import {
   isPassthrough,
   overrides,
   PROXY_TOKEN_ENV,
+  refusal,
 } from "../../src/agents/codex.ts";
 
 const made: string[] = [];
@@ -87,7 +88,10 @@ describe("detectAuthMode", () => {
 describe("overrides", () => {
   const origin = "http://127.0.0.1:4321";
 
-  function asConfig(args: string[]): Record<string, unknown> {
+  function asConfig(all: string[]): Record<string, unknown> {
+    // Every launch keeps the interactive Codex off a shared background app server.
+    expect(all.at(-1)).toBe("--no-daemon");
+    const args = all.slice(0, -1);
     const lines: string[] = [];
     for (let i = 0; i < args.length; i += 2) {
       expect(args[i]).toBe("-c");
@@ -118,6 +122,8 @@ describe("overrides", () => {
       },
       shell_environment_policy: { set: { [PROXY_TOKEN_ENV]: "" } },
       chatgpt_base_url: `${origin}/backend-api/`,
+      otel: { metrics_exporter: "none", exporter: "none", trace_exporter: "none" },
+      feedback: { enabled: false },
     });
   });
 
@@ -135,6 +141,57 @@ describe("overrides", () => {
         "model_providers.ficta.requires_openai_auth=true",
       );
     }
+  });
+});
+
+describe("refusal", () => {
+  const refused = (args: string[], env: Record<string, string> = {}) =>
+    refusal(args, env) !== undefined;
+
+  test("refuses what outlives the launch or talks to a host of its own", () => {
+    for (
+      const args of [
+        ["remote-control"],
+        ["remote-control", "start"],
+        ["-c", "model=o3", "app-server", "daemon", "start"],
+        ["app-server", "proxy"],
+        ["exec-server"],
+        ["exec-server", "forward"],
+        ["cloud"],
+        ["cloud", "exec", "fix it"],
+        ["apply", "task_123"],
+        ["a", "task_123"],
+        ["--remote", "ws://127.0.0.1:9"],
+        ["--remote=unix://", "resume", "--last"],
+        ["resume", "--remote", "ws://host:1"],
+      ]
+    ) expect(refused(args), args.join(" ")).toBe(true);
+  });
+
+  test("lets through what stays on ficta's routing for its whole life", () => {
+    for (
+      const args of [
+        [],
+        ["fix the cloud tests"],
+        ["exec", "cloud"],
+        ["exec", "--", "--remote"],
+        ["app-server"],
+        ["app-server", "--listen", "unix://"],
+        ["app-server", "generate-ts", "--out", "x"],
+        ["-m", "cloud", "resume", "--last"],
+        ["review", "apply"],
+      ]
+    ) expect(refused(args), args.join(" ")).toBe(false);
+  });
+
+  test("a remote exec-server in the environment is refused for every command", () => {
+    expect(refused(["exec", "hi"], { CODEX_EXEC_SERVER_URL: "ws://host:1" })).toBe(true);
+    expect(refused(["exec", "hi"], { CODEX_EXEC_SERVER_URL: "" })).toBe(false);
+  });
+
+  test("the reason names what is refused, not a value", () => {
+    expect(refusal(["cloud", "list"], {})).toContain("Codex Cloud");
+    expect(refusal(["--remote", "ws://secret-host:1"], {})).not.toContain("secret-host");
   });
 });
 

@@ -57,7 +57,8 @@ describe("a protected launch", () => {
     expect(result.code, result.stderr).toBe(7);
     const { args, env } = s.recorded();
     expect(args.slice(-3)).toEqual(["exec", "--json", "hello"]);
-    const overrides = args.slice(0, -3);
+    const overrides = args.slice(0, -4);
+    expect(args.at(-4)).toBe("--no-daemon");
     for (let i = 0; i < overrides.length; i += 2) expect(overrides[i]).toBe("-c");
     expect(overrides).toContain("model_provider=ficta");
     expect(overrides).toContain(
