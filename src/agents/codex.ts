@@ -131,6 +131,8 @@ const NO_DAEMON = ["--no-daemon"];
  */
 const PASSTHROUGH_COMMANDS = new Set([
   "help",
+  // Installs the new version with npm, brew or the installer: downloads, no model call.
+  "update",
   "login",
   "logout",
   "completion",
@@ -221,6 +223,15 @@ export function refusal(args: string[], env: Env): string | undefined {
       if (next === "proxy") {
         return "app-server proxy attaches to a running background app server, which was not " +
           "started through ficta";
+      }
+      return undefined;
+    case "queue":
+      return "queue hands the message to Codex's shared background app server (it cannot run " +
+        "with --no-daemon), which was not started through ficta";
+    case "debug":
+      if (next === "app-server") {
+        return "debug app-server starts an app server without ficta's routing: its model " +
+          "requests go straight to OpenAI";
       }
       return undefined;
     case "exec-server":

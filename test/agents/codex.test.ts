@@ -164,6 +164,8 @@ describe("refusal", () => {
         ["--remote", "ws://127.0.0.1:9"],
         ["--remote=unix://", "resume", "--last"],
         ["resume", "--remote", "ws://host:1"],
+        ["queue", "--thread", "t", "--message", "m"],
+        ["debug", "app-server", "send-message-v2", "hi"],
       ]
     ) expect(refused(args), args.join(" ")).toBe(true);
   });
@@ -180,6 +182,8 @@ describe("refusal", () => {
         ["app-server", "generate-ts", "--out", "x"],
         ["-m", "cloud", "resume", "--last"],
         ["review", "apply"],
+        ["debug", "models"],
+        ["debug", "prompt-input"],
       ]
     ) expect(refused(args), args.join(" ")).toBe(false);
   });
@@ -219,6 +223,7 @@ describe("isPassthrough", () => {
     [["resume", "--last"], false],
     [["review"], false],
     [["doctor"], true],
+    [["update"], true],
   ];
   for (const [args, expected] of cases) {
     test(`${JSON.stringify(args)} -> ${expected}`, () => {

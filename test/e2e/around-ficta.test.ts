@@ -224,6 +224,8 @@ describe("refused: started through ficta, these never start", () => {
     [["cloud", "exec", "--env", "e", "fix it"], "Codex Cloud"],
     [["apply", "task_e2e"], "Codex Cloud"],
     [["--remote", "ws://127.0.0.1:9"], "--remote"],
+    [["queue", "--thread", "t", "--message", "m"], "shared background app server"],
+    [["debug", "app-server", "send-message-v2", "hi"], "straight to OpenAI"],
   ];
   // Refused before Codex is spawned: the same for every version (both have these commands).
   {
