@@ -30,6 +30,7 @@ import {
 import { loopbackNoProxy } from "../launch/child.ts";
 import { loadRegistry, type Registry, reportLines } from "../registry/index.ts";
 import { VERSION } from "../version.ts";
+import { aroundFictaCheck } from "./doctor-around.ts";
 import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
@@ -39,7 +40,16 @@ export const USAGE = "ficta doctor [codex] [--json]";
 export type Status = "ok" | "warn" | "fail";
 
 export interface Check {
-  id: "config" | "registry" | "codex" | "auth" | "shim" | "disabled" | "upstreams" | "self-test";
+  id:
+    | "config"
+    | "registry"
+    | "codex"
+    | "auth"
+    | "shim"
+    | "disabled"
+    | "upstreams"
+    | "around"
+    | "self-test";
   status: Status;
   summary: string;
   details: string[];
@@ -301,6 +311,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
     shimCheck(env),
     disabledCheck(env),
     upstreamsCheck(settings),
+    aroundFictaCheck(env, cwd),
     live,
   ];
   const problems = checks.filter((c) => c.status === "fail").length;

@@ -45,6 +45,61 @@ function rewrite(from: string, to: string): TransformStream<Uint8Array, Uint8Arr
 /** Values the self-test generates look like this; none may ever be printed. */
 const SYNTHETIC = /selftest-[0-9a-f]{32}|st"[0-9a-f]{12}/;
 
+describe("ficta doctor: what could send data around ficta", () => {
+  test("proxy variables and Codex settings that export or hand out session data warn, by name", async () => {
+    const proxyUrl = "http://user:proxy-password-e2e@proxy.corp.test:3128";
+    const { home, env } = healthyMachine({ HTTPS_PROXY: proxyUrl, http_proxy: proxyUrl });
+    await runFicta(["install", "--no-shell"], env);
+    writeFileSync(
+      join(home, ".codex", "config.toml"),
+      [
+        'notify = ["/usr/local/bin/notify-me"]',
+        "[otel]",
+        'exporter = { otlp-http = { endpoint = "https://collector.corp.test/v1/logs" } }',
+        'metrics_exporter = "none"',
+        "[mcp_servers.tracker]",
+        'url = "https://mcp.corp.test/mcp?token=mcp-token-e2e"',
+        "[mcp_servers.files]",
+        'command = "files-mcp"',
+        "[mcp_servers.off]",
+        'command = "x"',
+        "enabled = false",
+        "",
+      ].join("\n"),
+    );
+    const ran = await runFicta(["doctor", "--json"], env);
+    const report = JSON.parse(ran.stdout) as DoctorReport;
+    const around = report.checks.find((c) => c.id === "around")!;
+    expect(around.status).toBe("warn");
+    const text = around.details.join("\n");
+    expect(text).toContain("http_proxy, HTTPS_PROXY set");
+    expect(text.match(/otel\.exporter:/g)?.length).toBe(1);
+    expect(text).toContain("otel.exporter:");
+    expect(text).not.toContain("metrics_exporter");
+    expect(text).toContain("mcp_servers.tracker (HTTP)");
+    expect(text).toContain("mcp_servers.files (local command)");
+    expect(text).not.toContain("mcp_servers.off");
+    expect(text).toContain("notify:");
+    // Names only: proxy and MCP URLs can carry credentials.
+    expect(ran.stdout).not.toContain("proxy-password-e2e");
+    expect(ran.stdout).not.toContain("mcp-token-e2e");
+    expect(ran.stdout).not.toContain("collector.corp.test");
+    // A warning, not a failure: protection of the model requests still holds.
+    expect(ran.code).toBe(0);
+  });
+
+  test("a clean machine: ok; a broken Codex config is named", async () => {
+    const { home, env } = healthyMachine();
+    let report = JSON.parse((await runFicta(["doctor", "--json"], env)).stdout) as DoctorReport;
+    expect(statuses(report).around).toBe("ok");
+    writeFileSync(join(home, ".codex", "config.toml"), "[otel\n");
+    report = JSON.parse((await runFicta(["doctor", "--json"], env)).stdout) as DoctorReport;
+    const around = report.checks.find((c) => c.id === "around")!;
+    expect(around.status).toBe("warn");
+    expect(around.details.join("\n")).toContain("not valid TOML");
+  });
+});
+
 describe("ficta doctor", () => {
   test("a healthy setup: every check ok, exit 0, well under 2 s", async () => {
     const { env } = healthyMachine();
@@ -79,6 +134,7 @@ describe("ficta doctor", () => {
       "shim",
       "disabled",
       "upstreams",
+      "around",
       "self-test",
     ]);
     expect(report.elapsed_ms).toBeLessThan(2000);
