@@ -10,6 +10,7 @@ import {
   baseEnv,
   type Dirs,
   fictaCommand,
+  filesUnder,
   type LoginKind,
   OFFLINE_FLAGS,
   REAL_CODEX,
@@ -121,6 +122,22 @@ for (const codex of CODEXES) {
         const o = get();
         // Not one connection: no model turn, no housekeeping call, no CONNECT of Codex's own.
         expect(o.recorder.connections).toEqual([]);
+      });
+
+      test("nothing Codex keeps after the launch holds the proxy's address", () => {
+        const o = get();
+        const upstreamPort = new URL(o.upstream.origin).port;
+        const addresses = [
+          ...new Set(
+            o.result.stderr.split("\n").filter((l) => l.startsWith("ficta"))
+              .flatMap((l) => [...l.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]))
+              .filter((port) => port !== upstreamPort),
+          ),
+        ].map((port) => `127.0.0.1:${port}`);
+        expect(addresses.length).toBe(1);
+        const files = filesUnder(o.dirs.codexHome);
+        expect(files.length).toBeGreaterThan(0);
+        for (const file of files) expect(file.text, file.path).not.toContain(addresses[0]);
       });
 
       test("Codex and its commands keep the user's NO_PROXY entries, plus loopback", () => {
