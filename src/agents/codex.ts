@@ -315,7 +315,10 @@ export function bypassingOptions(args: string[]): string[] {
     const name = value.split("=")[0].trim();
     if (
       name === "model_provider" || name === "openai_base_url" || name === "chatgpt_base_url" ||
-      name.startsWith(`model_providers.${PROVIDER_ID}.`)
+      name.startsWith(`model_providers.${PROVIDER_ID}.`) ||
+      // Given after ficta's own overrides, these switch back on what ficta switched off.
+      SWITCHED_OFF.some((feature) => feature.override.split("=")[0] === name) ||
+      name === "otel" || name === "feedback"
     ) found.push(`-c ${name}=...`);
   }
   return found;

@@ -238,6 +238,9 @@ test("bypassingOptions names user options that take traffic away from ficta", ()
   expect(bypassingOptions(["-c", "model_provider=openai", "--oss", "--config=openai_base_url=x"]))
     .toEqual(["-c model_provider=...", "--oss", "-c openai_base_url=..."]);
   expect(bypassingOptions(["exec", "--", "-c", "model_provider=x"])).toEqual([]);
+  expect(bypassingOptions(["-c", "otel.exporter=otlp-http", "-c", "feedback.enabled=true"]))
+    .toEqual(["-c otel.exporter=...", "-c feedback.enabled=..."]);
+  expect(bypassingOptions(["-c", "otel.environment=dev"])).toEqual([]);
 });
 
 describe("findRealCodex", () => {
