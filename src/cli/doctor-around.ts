@@ -47,10 +47,16 @@ export function settingsAroundFicta(config: Table): string[] {
     );
   }
   if (config.notify !== undefined) {
-    found.push("notify: the command gets each turn's last message with real values restored");
+    found.push(
+      "notify: the command gets each turn's last message with real values restored, and " +
+        "Codex's environment with the launch token",
+    );
   }
   if (config.hooks !== undefined) {
-    found.push("hooks: hook commands get prompts and tool calls with real values restored");
+    found.push(
+      "hooks: hook commands get prompts and tool calls with real values restored, and " +
+        "Codex's environment with the launch token",
+    );
   }
   return found;
 }
