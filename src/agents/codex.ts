@@ -109,6 +109,14 @@ export const SWITCHED_OFF: ReadonlyArray<{ override: string; why: string }> = [
     why: "OpenTelemetry traces go to the configured collector",
   },
   {
+    // With no proxy variable set, Codex falls back to the operating system's proxy settings
+    // (macOS, Windows), which ficta's NO_PROXY does not reach: a request for the loopback proxy
+    // could go to that proxy in clear text. ficta's own upstream calls read the variables only,
+    // so a machine that needs the system proxy cannot reach the upstream through ficta anyway.
+    override: "features.system_proxy_fallback=false",
+    why: "Codex would use the operating system's proxy settings, which NO_PROXY does not cover",
+  },
+  {
     override: "feedback.enabled=false",
     why: "/feedback uploads Codex's logs and the session transcript to Sentry (sentry.io)",
   },

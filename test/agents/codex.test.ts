@@ -124,6 +124,7 @@ describe("overrides", () => {
       chatgpt_base_url: `${origin}/backend-api/`,
       otel: { metrics_exporter: "none", exporter: "none", trace_exporter: "none" },
       feedback: { enabled: false },
+      features: { system_proxy_fallback: false },
     });
   });
 
