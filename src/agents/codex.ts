@@ -85,42 +85,30 @@ export function overrides(origin: string, mode: AuthMode, tokenHeader: string): 
     // key of the user's `set` table is written; the rest of their policy stays as it is.
     `shell_environment_policy.set.${PROXY_TOKEN_ENV}=""`,
     `chatgpt_base_url=${origin}/backend-api/`,
-    ...SWITCHED_OFF.map((feature) => feature.override),
+    ...SWITCHED_OFF,
   ].flatMap((o) => ["-c", o]).concat(NO_DAEMON);
 }
 
 /**
- * Codex features that send session data to a host of their own rather than through the model
- * provider or chatgpt_base_url, switched off for the launch (measured with codex-cli 0.169.0 and
- * 0.171.0; docs/threat-model.md has the whole table).
+ * Codex features that send session data somewhere other than the model provider or
+ * chatgpt_base_url, switched off for the launch (measured with codex-cli 0.169.0 and 0.171.0;
+ * docs/threat-model.md has the whole table).
  */
-export const SWITCHED_OFF: ReadonlyArray<{ override: string; why: string }> = [
-  {
-    override: "otel.metrics_exporter=none",
-    why: "OpenTelemetry metrics go to https://ab.chatgpt.com/otlp/v1/metrics by default",
-  },
-  {
-    override: "otel.exporter=none",
-    why: "OpenTelemetry log events (prompts, tool calls and their output) go to the configured " +
-      "collector",
-  },
-  {
-    override: "otel.trace_exporter=none",
-    why: "OpenTelemetry traces go to the configured collector",
-  },
-  {
-    // With no proxy variable set, Codex falls back to the operating system's proxy settings
-    // (macOS, Windows), which ficta's NO_PROXY does not reach: a request for the loopback proxy
-    // could go to that proxy in clear text. ficta's own upstream calls read the variables only,
-    // so a machine that needs the system proxy cannot reach the upstream through ficta anyway.
-    override: "features.system_proxy_fallback=false",
-    why: "Codex would use the operating system's proxy settings, which NO_PROXY does not cover",
-  },
-  {
-    override: "feedback.enabled=false",
-    why: "/feedback uploads Codex's logs and the session transcript to Sentry (sentry.io)",
-  },
+const SWITCHED_OFF = [
+  // OpenTelemetry metrics, by default to https://ab.chatgpt.com/otlp/v1/metrics.
+  "otel.metrics_exporter=none",
+  // OpenTelemetry log events and traces to a configured collector: prompts, tool calls, output.
+  "otel.exporter=none",
+  "otel.trace_exporter=none",
+  // With no proxy variable set, Codex falls back to the operating system's proxy settings
+  // (macOS, Windows), which ficta's NO_PROXY does not reach: a request for the loopback proxy
+  // could go to that proxy in clear text. ficta's own upstream calls read the variables only,
+  // so a machine that needs the system proxy cannot reach the upstream through ficta anyway.
+  "features.system_proxy_fallback=false",
+  // /feedback uploads Codex's logs and the session transcript to Sentry.
+  "feedback.enabled=false",
 ];
+const SWITCHED_OFF_KEYS = new Set(SWITCHED_OFF.map((o) => o.split("=")[0]));
 
 /**
  * The interactive Codex hands its session to a shared background app server when one runs (one
@@ -210,8 +198,7 @@ export function isPassthrough(args: string[]): boolean {
  */
 export function refusal(args: string[], env: Env): string | undefined {
   const { subcommand, next, options } = commandLine(args);
-  const remote = options.find((o) => o === "--remote" || o.startsWith("--remote="));
-  if (remote) {
+  if (options.some((o) => o === "--remote" || o.startsWith("--remote="))) {
     return "--remote connects to an app server elsewhere, which sends the model requests " +
       "itself: they would not pass through ficta";
   }
@@ -314,6 +301,9 @@ export function bypassingOptions(args: string[]): string[] {
     const arg = args[i];
     if (arg === "--") break;
     if (arg === "--oss") found.push(arg);
+    if (arg === "--enable" && SWITCHED_OFF_KEYS.has(`features.${args[i + 1]}`)) {
+      found.push(`--enable ${args[i + 1]}`);
+    }
     const value = arg === "-c" || arg === "--config"
       ? args[i + 1]
       : arg.startsWith("--config=")
@@ -325,8 +315,7 @@ export function bypassingOptions(args: string[]): string[] {
       name === "model_provider" || name === "openai_base_url" || name === "chatgpt_base_url" ||
       name.startsWith(`model_providers.${PROVIDER_ID}.`) ||
       // Given after ficta's own overrides, these switch back on what ficta switched off.
-      SWITCHED_OFF.some((feature) => feature.override.split("=")[0] === name) ||
-      name === "otel" || name === "feedback"
+      SWITCHED_OFF_KEYS.has(name) || name === "otel" || name === "feedback"
     ) found.push(`-c ${name}=...`);
   }
   return found;

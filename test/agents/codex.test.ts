@@ -242,6 +242,8 @@ test("bypassingOptions names user options that take traffic away from ficta", ()
   expect(bypassingOptions(["-c", "otel.exporter=otlp-http", "-c", "feedback.enabled=true"]))
     .toEqual(["-c otel.exporter=...", "-c feedback.enabled=..."]);
   expect(bypassingOptions(["-c", "otel.environment=dev"])).toEqual([]);
+  expect(bypassingOptions(["--enable", "system_proxy_fallback", "--enable", "goals"]))
+    .toEqual(["--enable system_proxy_fallback"]);
 });
 
 describe("findRealCodex", () => {
