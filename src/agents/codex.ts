@@ -3,7 +3,7 @@
  * logged in, the `-c` overrides that route one launch through the proxy, which commands make no
  * model calls, and where the real executable is.
  */
-import { readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { type Env, paths, userHome } from "../config/paths.ts";
 import { SHIM_MARKER } from "../install/shim.ts";
@@ -239,6 +239,64 @@ export function refusal(args: string[], env: Env): string | undefined {
         "ficta can take over";
   }
   return undefined;
+}
+
+/**
+ * Codex's legacy managed configuration file (Unix). Unlike every other layer it outranks `-c`:
+ * measured with 0.171.0, `model_provider` set there won over ficta's, and Codex sent its model
+ * requests to that provider while ficta reported them routed. (macOS MDM profiles deliver the
+ * same layer; ficta cannot read those.)
+ */
+export const MANAGED_CONFIG = "/etc/codex/managed_config.toml";
+
+/**
+ * The keys of `config` (a parsed managed configuration) that would override ficta's routing or
+ * switch back on what ficta switches off, as dotted names. Tables merge key by key, so only the
+ * keys ficta itself sets conflict.
+ */
+export function managedConflicts(config: Record<string, unknown>): string[] {
+  const ours = [
+    "model_provider",
+    "chatgpt_base_url",
+    `model_providers.${PROVIDER_ID}`,
+    ...SWITCHED_OFF.map((o) => o.split("=")[0]),
+  ];
+  const found: string[] = [];
+  const visit = (table: Record<string, unknown>, prefix: string) => {
+    for (const [key, value] of Object.entries(table)) {
+      const name = prefix + key;
+      if (ours.includes(name)) {
+        // The same value as ficta's override is no conflict (`otel.exporter = "none"`).
+        const same = (typeof value === "string" || typeof value === "boolean") &&
+          SWITCHED_OFF.includes(`${name}=${value}`);
+        if (!same) found.push(name);
+      } else if (ours.some((o) => o.startsWith(`${name}.`)) && isTable(value)) {
+        visit(value, `${name}.`);
+      }
+    }
+  };
+  visit(config, "");
+  return found;
+}
+
+function isTable(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Why the managed configuration at `file` stops a protected launch, or undefined. */
+export async function managedConfigRefusal(file = MANAGED_CONFIG): Promise<string | undefined> {
+  if (process.platform === "win32" || !existsSync(file)) return undefined;
+  let config: Record<string, unknown>;
+  try {
+    config = (await import("smol-toml")).parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    return `${file} cannot be read (${(error as Error).name}); Codex would apply it over ` +
+      "ficta's routing";
+  }
+  const keys = managedConflicts(config);
+  if (!keys.length) return undefined;
+  return `${file} sets ${keys.join(", ")}, which outrank ficta's overrides: Codex would not ` +
+    "route as ficta says";
 }
 
 /** The subcommand and the positional argument after it; every option before `--`. */

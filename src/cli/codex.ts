@@ -11,6 +11,7 @@ import {
   detectAuthMode,
   findRealCodex,
   isPassthrough,
+  managedConfigRefusal,
   overrides,
   PROXY_TOKEN_ENV,
   refusal,
@@ -45,7 +46,7 @@ export async function run(args: string[]): Promise<number> {
         "those requests would not be redacted",
     );
   }
-  const refused = refusal(args, env);
+  const refused = refusal(args, env) ?? await managedConfigRefusal();
   if (refused) {
     say(
       `refusing to start this through the airlock: ${refused}. ` +

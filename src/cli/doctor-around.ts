@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { codexHome } from "../agents/codex.ts";
+import { codexHome, managedConfigRefusal } from "../agents/codex.ts";
 import type { Env } from "../config/paths.ts";
 import type { Check } from "./doctor.ts";
 
@@ -77,7 +77,16 @@ function readSettings(file: string): { found: string[] } | { problem: string } |
   }
 }
 
-export function aroundFictaCheck(env: Env, cwd: string): Check {
+export async function aroundFictaCheck(env: Env, cwd: string): Promise<Check> {
+  const managed = await managedConfigRefusal();
+  if (managed) {
+    return {
+      id: "around",
+      status: "fail",
+      summary: "Codex's managed configuration outranks ficta's routing",
+      details: [managed, "`ficta codex` refuses to start until the administrator changes it"],
+    };
+  }
   const details: string[] = [];
   const proxies = proxyVariables(env);
   if (proxies.length) {

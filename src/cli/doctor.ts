@@ -298,10 +298,11 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
   const { env, cwd } = options;
   const { check: config, settings } = configCheck(env);
   const real = findRealCodex(settings.codex.path, env, options.self ?? process.execPath);
-  const [registry, codex, live] = await Promise.all([
+  const [registry, codex, live, around] = await Promise.all([
     registryCheck(settings, cwd, env),
     codexCheck(real, env),
     selfTestCheck(settings, options.compile ?? compileEngine),
+    aroundFictaCheck(env, cwd),
   ]);
   const checks = [
     config,
@@ -311,7 +312,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
     shimCheck(env),
     disabledCheck(env),
     upstreamsCheck(settings),
-    aroundFictaCheck(env, cwd),
+    around,
     live,
   ];
   const problems = checks.filter((c) => c.status === "fail").length;

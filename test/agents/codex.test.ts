@@ -17,6 +17,8 @@ import {
   detectAuthMode,
   findRealCodex,
   isPassthrough,
+  managedConfigRefusal,
+  managedConflicts,
   overrides,
   PROXY_TOKEN_ENV,
   refusal,
@@ -322,5 +324,48 @@ describe("findRealCodex", () => {
     const found = findRealCodex("", env, l.self);
     expect(found.path).toBeNull();
     expect(found.path === null && found.looked).toContain("PATH (2 directories");
+  });
+});
+
+describe("a managed configuration outranks -c", () => {
+  test("only the keys ficta sets conflict", () => {
+    expect(managedConflicts({})).toEqual([]);
+    expect(managedConflicts({
+      model: "o3",
+      model_providers: { corp: { base_url: "https://corp.test" } },
+      otel: { environment: "prod", log_user_prompt: false },
+      features: { goals: true },
+      shell_environment_policy: { set: { A: "1" } },
+    })).toEqual([]);
+    expect(managedConflicts({
+      model_provider: "corp",
+      chatgpt_base_url: "https://corp.test/",
+      model_providers: { ficta: { base_url: "https://x" } },
+      otel: { exporter: { "otlp-http": { endpoint: "https://c" } }, metrics_exporter: "none" },
+      feedback: { enabled: true },
+      features: { system_proxy_fallback: true },
+    })).toEqual([
+      "model_provider",
+      "chatgpt_base_url",
+      "model_providers.ficta",
+      "otel.exporter",
+      "feedback.enabled",
+      "features.system_proxy_fallback",
+    ]);
+  });
+
+  test("a file that sets them refuses the launch, naming the keys; none or harmless: no refusal", async () => {
+    const dir = temp();
+    const file = join(dir, "managed_config.toml");
+    expect(await managedConfigRefusal(file)).toBeUndefined();
+    writeFileSync(file, 'model = "o3"\n');
+    expect(await managedConfigRefusal(file)).toBeUndefined();
+    writeFileSync(file, '[otel]\nexporter = "none"\nmetrics_exporter = "none"\n');
+    expect(await managedConfigRefusal(file)).toBeUndefined();
+    writeFileSync(file, 'model_provider = "corp"\n[otel]\nexporter = { otlp-http = {} }\n');
+    const reason = await managedConfigRefusal(file);
+    expect(reason).toContain(`${file} sets model_provider, otel.exporter`);
+    writeFileSync(file, "model_provider = \n");
+    expect(await managedConfigRefusal(file)).toContain("cannot be read");
   });
 });

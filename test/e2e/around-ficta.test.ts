@@ -270,6 +270,38 @@ describe("refused: started through ficta, these never start", () => {
   });
 });
 
+/** Root with `unshare`: /etc can be replaced for one process tree without touching the host. */
+const PRIVATE_ETC = process.getuid?.() === 0 && Bun.which("unshare") !== null;
+
+test.skipIf(!PRIVATE_ETC)(
+  "refused: /etc/codex/managed_config.toml that outranks ficta's overrides",
+  async () => {
+    const dirs = tempDirs("managed");
+    writeLogin(dirs.codexHome, "apikey");
+    // A private copy of /etc with a managed config, bind-mounted in a private mount namespace.
+    const etc = join(dirs.root, "etc");
+    expect(Bun.spawnSync(["cp", "-a", "/etc/.", etc]).exitCode).toBe(0);
+    Bun.spawnSync(["mkdir", "-p", join(etc, "codex")]);
+    writeFileSync(
+      join(etc, "codex", "managed_config.toml"),
+      'model_provider = "corp"\n[model_providers.corp]\nname = "corp"\n' +
+        'base_url = "http://127.0.0.1:9/v1"\n',
+    );
+    const ficta = [...fictaCommand(), "codex", "exec", "hi"].map(shQuote).join(" ");
+    const result = await run(
+      ["unshare", "-m", "sh", "-c", `mount --bind ${shQuote(etc)} /etc && exec ${ficta}`],
+      { cwd: dirs.project, env: baseEnv(dirs) },
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      "ficta: refusing to start this through the airlock: /etc/codex/managed_config.toml sets " +
+        "model_provider, which outrank ficta's overrides",
+    );
+    expect(existsSync(join(dirs.fictaHome, "logs"))).toBe(false);
+  },
+  20_000,
+);
+
 afterAll(removeTempDirs);
 
 const TMUX = Bun.which("tmux");
