@@ -1,0 +1,46 @@
+/**
+ * The benchmark's baseline: what `ficta codex` does (the same proxy, session log, settings and
+ * `-c` overrides, the token in the child's environment) but with an engine that changes nothing.
+ * Its rows are the proxy's own cost, the floor any engine adds to. Run by bench-proxy.ts as
+ * `bun identity-host.ts STAND_IN ARGS...`; upstream and FICTA_HOME come from the environment.
+ */
+import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex.ts";
+import { schema } from "../../src/config/schema.ts";
+import type { Engine } from "../../src/engine/types.ts";
+import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
+import { createSession } from "../../src/report/index.ts";
+
+export function identityEngine(): Engine {
+  const stats = { restored: 0, unknown: 0, keptInTools: 0 };
+  return {
+    redactBytes: (input) => Promise.resolve({ output: input, counts: {} }),
+    redactText: (input) => Promise.resolve({ output: input, counts: {} }),
+    gateBytes: () => [],
+    gateText: () => [],
+    restorer: () => ({ stream: new TransformStream(), stats }),
+    restoreText: (input) => ({ output: input, stats }),
+    stats: () => ({ values: 0, detections: {} }),
+  };
+}
+
+if (import.meta.main) {
+  const [standIn, ...args] = process.argv.slice(2);
+  const settings = schema.parse({ upstream: { openai: process.env.FICTA_OPENAI_UPSTREAM } });
+  const session = createSession(settings, process.env);
+  const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
+  const proxy = startProxy({
+    engine: identityEngine(),
+    settings,
+    token,
+    session,
+    stderrIsTTY: true,
+  });
+  const child = Bun.spawn([standIn, ...overrides(proxy.origin, "none", PROXY_TOKEN_HEADER), ...args], {
+    env: { ...process.env, [PROXY_TOKEN_ENV]: token },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const code = await child.exited;
+  await proxy.stop();
+  session.close();
+  process.exit(code);
+}

@@ -1,0 +1,218 @@
+/**
+ * A stand-in for the Codex CLI, launched by `ficta codex` (FICTA_REAL_CODEX points at a wrapper
+ * that runs this file) or by the identity host. It learns the proxy the way Codex does: the
+ * `-c model_providers.ficta.base_url=...` override and the header named by
+ * `-c model_providers.ficta.env_http_headers={"<header>"="<ENV>"}`, whose value it reads from its
+ * environment. The work comes from the JSON file named by BENCH_JOB.
+ *
+ * For every request it sends the same bytes through the proxy and straight to the upstream,
+ * alternating which goes first, times both round trips (until the answer's last byte), checks
+ * that the two answers are identical (restore gives back exactly what the direct answer holds),
+ * and samples its parent's (the proxy's) CPU time and memory from /proc.
+ */
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { type BenchSecret, CodexSession } from "./codex-session.ts";
+import { ANSWER_HEADER } from "./upstream.ts";
+
+export interface FixedCase {
+  kind: "fixed";
+  label: string;
+  bytes: number;
+  iterations: number;
+  answer: "sse" | "json";
+}
+
+/** One conversation of `turns` turns growing to `bytes`, then `steady` more sends of its last body. */
+export interface SessionCase {
+  kind: "session";
+  label: string;
+  turns: number;
+  bytes: number;
+  steady: number;
+}
+
+export interface Job {
+  upstream: string;
+  secretsFile: string;
+  out: string;
+  cases: (FixedCase | SessionCase)[];
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface CaseResult {
+  label: string;
+  bytes: number;
+  n: number;
+  direct: Percentiles;
+  ficta: Percentiles;
+  /** Percentiles of the paired differences (ficta minus direct, same body, back to back). */
+  added: Percentiles;
+  /** The proxy process's CPU time over all its requests in this case, per request. */
+  cpuMsPerRequest: number;
+  /** The proxy's resident set after the case, and its peak so far (VmHWM). */
+  rssMiB: number;
+  peakRssMiB: number;
+  /** Answers through the proxy that differed from the direct answer. */
+  mismatches: number;
+  /** Session cases: RSS (MiB) after selected turns, then after the steady phase. */
+  rssByTurn?: [number, number][];
+}
+
+const proxyPid = process.ppid;
+
+/** CPU time of every thread of `pid`, in ms (schedstat: nanoseconds on CPU). */
+export function cpuMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return ns / 1e6;
+}
+
+export function memoryMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(status.match(new RegExp(`${key}:\\s+(\\d+)`))?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+export function percentiles(xs: number[]): Percentiles {
+  const s = [...xs].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)] ?? NaN;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
+}
+
+function config(args: string[], key: string): string | undefined {
+  for (let i = 0; i < args.length - 1; i++) {
+    if (args[i] === "-c" && args[i + 1].startsWith(`${key}=`)) {
+      return args[i + 1].slice(key.length + 1);
+    }
+  }
+  return undefined;
+}
+
+/** The proxy's base URL and the token header, exactly as Codex derives them from its config. */
+function provider(args: string[]): { base: string; headers: Record<string, string> } {
+  const id = config(args, "model_provider");
+  const base = id && config(args, `model_providers.${id}.base_url`);
+  if (!base) throw new Error("stand-in codex: no model provider base_url in the -c overrides");
+  const headers: Record<string, string> = {};
+  const table = config(args, `model_providers.${id}.env_http_headers`) ?? "";
+  for (const [, header, env] of table.matchAll(/"([^"]+)"\s*=\s*"([^"]+)"/g)) {
+    const value = process.env[env];
+    if (value) headers[header] = value;
+  }
+  return { base, headers };
+}
+
+async function main() {
+  const job = JSON.parse(readFileSync(process.env.BENCH_JOB!, "utf8")) as Job;
+  const secrets = JSON.parse(readFileSync(job.secretsFile, "utf8")) as BenchSecret[];
+  const { base, headers: providerHeaders } = provider(process.argv.slice(2));
+  const common = {
+    authorization: "Bearer bench-not-a-real-key",
+    "content-type": "application/json",
+    accept: "text/event-stream",
+    originator: "codex_exec",
+    "user-agent": "codex_exec/0.171.0 (Linux; x86_64) bench",
+    "session-id": "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+    "x-codex-turn-metadata": '{"request_kind":"turn","thread_source":"user"}',
+  };
+
+  async function roundTrip(url: string, headers: Record<string, string>, body: Uint8Array) {
+    const started = performance.now();
+    const res = await fetch(url, { method: "POST", headers, body });
+    const text = await res.text();
+    const ms = performance.now() - started;
+    if (res.status !== 200) {
+      throw new Error(`stand-in codex: ${res.status} from ${url}: ${text.slice(0, 300)}`);
+    }
+    return { ms, text };
+  }
+
+  /** One body both ways, alternating which goes first; returns the two times. */
+  async function pair(body: Uint8Array, answer: string, first: boolean) {
+    const h = { ...common, [ANSWER_HEADER]: answer };
+    const viaProxy = () => roundTrip(`${base}/responses`, { ...h, ...providerHeaders }, body);
+    const direct = () => roundTrip(`${job.upstream}/v1/responses`, h, body);
+    const d1 = first ? await direct() : null;
+    const cpu0 = cpuMs(proxyPid);
+    const p = await viaProxy();
+    const cpu = cpuMs(proxyPid) - cpu0;
+    const d = d1 ?? await direct();
+    return { direct: d.ms, ficta: p.ms, cpu, same: d.text === p.text };
+  }
+
+  const encoder = new TextEncoder();
+  const results: CaseResult[] = [];
+  for (const c of job.cases) {
+    const direct: number[] = [];
+    const ficta: number[] = [];
+    const added: number[] = [];
+    let cpu = 0;
+    let mismatches = 0;
+    const record = (r: Awaited<ReturnType<typeof pair>>) => {
+      direct.push(r.direct);
+      ficta.push(r.ficta);
+      added.push(r.ficta - r.direct);
+      cpu += r.cpu;
+      if (!r.same) mismatches++;
+    };
+    let rssByTurn: [number, number][] | undefined;
+    let bytes = 0;
+    if (c.kind === "fixed") {
+      const body = encoder.encode(new CodexSession({ secrets }).growTo(c.bytes).body());
+      bytes = body.length;
+      const warmup = Math.max(3, Math.ceil(c.iterations / 10));
+      for (let i = 0; i < warmup; i++) await pair(body, c.answer, i % 2 === 0);
+      for (let i = 0; i < c.iterations; i++) record(await pair(body, c.answer, i % 2 === 0));
+    } else {
+      rssByTurn = [];
+      const session = new CodexSession({ secrets, turnBytes: Math.ceil(c.bytes / c.turns) });
+      let body = new Uint8Array();
+      const sample = new Set([1, 5, 10, 25, 50, 100, 150, 200, 250, c.turns]);
+      for (let t = 1; t <= c.turns; t++) {
+        session.turn();
+        body = encoder.encode(session.body());
+        record(await pair(body, "sse", t % 2 === 0));
+        if (sample.has(t) || t % 50 === 0) rssByTurn.push([t, memoryMiB(proxyPid).rss]);
+      }
+      bytes = body.length;
+      for (let i = 0; i < c.steady; i++) record(await pair(body, "sse", i % 2 === 0));
+      rssByTurn.push([-c.steady, memoryMiB(proxyPid).rss]);
+    }
+    const memory = memoryMiB(proxyPid);
+    const result: CaseResult = {
+      label: c.label,
+      bytes,
+      n: added.length,
+      direct: percentiles(direct),
+      ficta: percentiles(ficta),
+      added: percentiles(added),
+      cpuMsPerRequest: cpu / added.length,
+      rssMiB: memory.rss,
+      peakRssMiB: memory.peak,
+      mismatches,
+      rssByTurn,
+    };
+    results.push(result);
+    writeFileSync(job.out, JSON.stringify(results));
+  }
+}
+
+if (import.meta.main) {
+  try {
+    await main();
+  } catch (error) {
+    console.error(`stand-in codex: ${(error as Error).stack ?? error}`);
+    process.exit(1);
+  }
+}

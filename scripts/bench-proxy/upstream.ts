@@ -1,0 +1,111 @@
+/**
+ * The benchmark's model upstream, in its own process: reads each request whole, then answers as
+ * the Responses API does (SSE by default, JSON when `x-bench-answer: json`). The answer echoes the
+ * last `NAME=value` lines Codex sent, as text deltas split at odd places and inside a tool call's
+ * arguments: through ficta those are surrogates, so restore (split tokens and tool escaping
+ * included) is on the measured path; sent directly they are the values, so both answers must
+ * come back byte-identical to Codex.
+ *
+ * Prints its origin on stdout, then serves until killed.
+ */
+import { ECHO_MARKER } from "./codex-session.ts";
+
+export const ANSWER_HEADER = "x-bench-answer";
+
+// In the request JSON the marker and line breaks are escaped once.
+const MARKER = Buffer.from(JSON.stringify(ECHO_MARKER).slice(1, -1));
+const decoder = new TextDecoder();
+
+/** Up to 8 unquoted `NAME=value` lines after the last marker (values or surrogates). */
+export function echoed(body: Uint8Array): string[] {
+  const at = Buffer.from(body.buffer, body.byteOffset, body.byteLength).lastIndexOf(MARKER);
+  if (at < 0) return [];
+  const tail = decoder.decode(body.subarray(at + MARKER.length, at + MARKER.length + 8_000));
+  const lines = tail.split("\\n").slice(1, 17);
+  return lines.filter((l) => /^[A-Z_0-9]+=[A-Za-z0-9_\-:@.+]+$/.test(l)).slice(0, 8);
+}
+
+function event(type: string, data: Record<string, unknown>): string {
+  return `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+}
+
+/** Splits `text` into deltas of 3 to 15 characters (surrogates land across event boundaries). */
+function deltas(text: string): string[] {
+  const out: string[] = [];
+  for (let i = 0, n = 3; i < text.length; i += n, n = 3 + ((n * 7) % 13)) {
+    out.push(text.slice(i, i + n));
+  }
+  return out;
+}
+
+export function sseAnswer(lines: string[]): string {
+  const text = `Here is what I found:\n${lines.join("\n")}\nNothing else stands out.`;
+  const value = lines[0]?.split("=")[1] ?? "none";
+  const args = JSON.stringify({ cmd: `curl -sS -H 'X-Key: ${value}' https://api.example.test/` });
+  const reasoning = {
+    type: "reasoning",
+    id: "rs_bench",
+    summary: [],
+    encrypted_content: "gAAAAB".padEnd(2_000, "x"),
+  };
+  const message = {
+    type: "message",
+    id: "msg_bench",
+    role: "assistant",
+    content: [{ type: "output_text", text, annotations: [] }],
+  };
+  const call = {
+    type: "function_call",
+    id: "fc_bench",
+    call_id: "call_bench",
+    name: "exec_command",
+    arguments: args,
+  };
+  const out = [
+    event("response.created", { response: { id: "resp_bench", status: "in_progress" } }),
+    event("response.output_item.added", { output_index: 0, item: reasoning }),
+    event("response.output_item.done", { output_index: 0, item: reasoning }),
+    event("response.output_item.added", { output_index: 1, item: { ...message, content: [] } }),
+    ...deltas(text).map((delta) =>
+      event("response.output_text.delta", { output_index: 1, content_index: 0, delta })
+    ),
+    event("response.output_text.done", { output_index: 1, content_index: 0, text }),
+    event("response.output_item.done", { output_index: 1, item: message }),
+    event("response.output_item.added", {
+      output_index: 2,
+      item: { ...call, arguments: "" },
+    }),
+    ...deltas(args).map((delta) =>
+      event("response.function_call_arguments.delta", { output_index: 2, delta })
+    ),
+    event("response.function_call_arguments.done", { output_index: 2, arguments: args }),
+    event("response.output_item.done", { output_index: 2, item: call }),
+    event("response.completed", {
+      response: { id: "resp_bench", status: "completed", usage: { total_tokens: 1 } },
+    }),
+  ];
+  return out.join("");
+}
+
+export function jsonAnswer(lines: string[]): string {
+  return JSON.stringify({
+    id: "resp_bench",
+    output: [{ type: "message", content: [{ type: "output_text", text: lines.join("\n") }] }],
+    usage: { total_tokens: 1 },
+  });
+}
+
+if (import.meta.main) {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch(req) {
+      const lines = echoed(await req.bytes());
+      if (req.headers.get(ANSWER_HEADER) === "json") {
+        return new Response(jsonAnswer(lines), { headers: { "content-type": "application/json" } });
+      }
+      return new Response(sseAnswer(lines), { headers: { "content-type": "text/event-stream" } });
+    },
+  });
+  console.log(`http://127.0.0.1:${server.port}`);
+}
