@@ -18,6 +18,8 @@
  *   bun run bench:proxy --quick     # fewer iterations (a minute or two)
  *   bun run bench:proxy --no-build  # use dist/ficta as it is
  *   bun run bench:proxy --only=1000 # launches whose name contains this
+ *   bun run bench:proxy --keep      # keep the work directory (logs, first differing answer)
+ *   bun run bench:proxy --profile=DIR  # CPU profiles (bun --cpu-prof-md) of every process in DIR
  *
  * All values are seeded fakes; HOME and FICTA_HOME are temporary directories.
  */
@@ -29,6 +31,8 @@ import type { CaseResult, FixedCase, Job, SessionCase } from "./bench-proxy/stan
 
 const quick = process.argv.includes("--quick");
 const build = !process.argv.includes("--no-build");
+const keep = process.argv.includes("--keep");
+const profile = process.argv.find((a) => a.startsWith("--profile="))?.slice("--profile=".length);
 const only = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
 const BINARY = resolve(process.env.FICTA_TEST_BINARY ?? "dist/ficta");
 const HERE = join(import.meta.dir, "bench-proxy");
@@ -151,6 +155,8 @@ async function run(launch: Launch, work: string, origin: string): Promise<CaseRe
     FICTA_REAL_CODEX: standIn,
     FICTA_OPENAI_UPSTREAM: origin,
     BENCH_JOB: jobFile,
+    // Read by Bun itself, compiled binaries included.
+    ...(profile ? { BUN_OPTIONS: `--cpu-prof-md --cpu-prof-dir=${resolve(profile)}` } : {}),
   };
   const argv = launch.via === "binary"
     ? [BINARY, "codex", "exec", "--skip-git-repo-check", "bench"]
@@ -220,7 +226,8 @@ async function main() {
     }
   } finally {
     upstream.kill();
-    rmSync(work, { recursive: true, force: true });
+    if (keep) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 
   const ten = byKey.get("10000 values|5 MB");

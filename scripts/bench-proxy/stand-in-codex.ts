@@ -10,7 +10,7 @@
  * that the two answers are identical (restore gives back exactly what the direct answer holds),
  * and samples its parent's (the proxy's) CPU time and memory from /proc.
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { type BenchSecret, CodexSession } from "./codex-session.ts";
 import { ANSWER_HEADER } from "./upstream.ts";
 
@@ -90,6 +90,26 @@ export function percentiles(xs: number[]): Percentiles {
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99) };
 }
 
+/**
+ * What Codex takes from an answer: every event but deltas as is, and the deltas of each output
+ * item concatenated (restore may move a delta boundary to keep a split surrogate whole).
+ */
+function canonical(answer: string): string {
+  if (!answer.startsWith("event:")) return answer;
+  const events: string[] = [];
+  const deltas = new Map<string, string>();
+  for (const block of answer.split("\n\n")) {
+    const data = block.split("\n").find((line) => line.startsWith("data: "));
+    if (!data) continue;
+    const event = JSON.parse(data.slice(6));
+    if (typeof event.delta === "string") {
+      const key = `${event.type}#${event.output_index}`;
+      deltas.set(key, (deltas.get(key) ?? "") + event.delta);
+    } else events.push(JSON.stringify(event));
+  }
+  return JSON.stringify([events, [...deltas]]);
+}
+
 function config(args: string[], key: string): string | undefined {
   for (let i = 0; i < args.length - 1; i++) {
     if (args[i] === "-c" && args[i + 1].startsWith(`${key}=`)) {
@@ -148,7 +168,13 @@ async function main() {
     const p = await viaProxy();
     const cpu = cpuMs(proxyPid) - cpu0;
     const d = d1 ?? await direct();
-    return { direct: d.ms, ficta: p.ms, cpu, same: d.text === p.text };
+    const same = canonical(d.text) === canonical(p.text);
+    if (!same && !existsSync(`${job.out}.direct`)) {
+      // Kept for a look (bench-proxy --keep): the first answer that restore did not give back.
+      writeFileSync(`${job.out}.direct`, d.text);
+      writeFileSync(`${job.out}.ficta`, p.text);
+    }
+    return { direct: d.ms, ficta: p.ms, cpu, same };
   }
 
   const encoder = new TextEncoder();
