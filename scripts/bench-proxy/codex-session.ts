@@ -230,7 +230,7 @@ export class CodexSession {
       content: null,
       encrypted_content: chars(r, B64, 2_000),
     });
-    const kind = this.turns % 5 === 0 ? "dotenv" : pick(r, ["exec", "exec", "code", "patch", "grep"]);
+    const kind = this.turns % 5 === 1 ? "dotenv" : pick(r, ["exec", "exec", "code", "patch", "grep"]);
     switch (kind) {
       case "dotenv":
         this.execCommand("cat .env", this.dotenvOutput());

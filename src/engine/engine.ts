@@ -51,11 +51,15 @@ function utf8Length(run: string): number {
  * not UTF-8 fall back to one character per byte.
  */
 function textView(bytes: Uint8Array): { text: string; byteOffset: (index: number) => number } {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    return { text: latin1.decode(bytes), byteOffset: (index) => index };
+  // The replacing decoder is several times faster than the fatal one (measured 0.7-8 against
+  // 5-20 ms for 5 MB); it only ever adds U+FFFD, so text without one was valid UTF-8.
+  let text = decoder.decode(bytes);
+  if (text.includes("\uFFFD")) {
+    try {
+      text = utf8.decode(bytes);
+    } catch {
+      return { text: latin1.decode(bytes), byteOffset: (index) => index };
+    }
   }
   if (text.length === bytes.length) return { text, byteOffset: (index) => index };
   // Run k ends at character ends[k]; from there on, indices are behind bytes by extras[k].

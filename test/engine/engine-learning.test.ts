@@ -101,6 +101,20 @@ describe("values learned by shape", () => {
     expect(output).toMatch(new RegExp(`^\ufeffééé 😀 ${surrogate} ü—中文 ${surrogate}€ end$`));
   });
 
+  test("a real U+FFFD in valid UTF-8, or an invalid byte as long as its text, keeps offsets", async () => {
+    const value = shaped();
+    const engine = await engineFor([], { shapes: true }, fakeFinder);
+    const { output } = await engine.redactText(`\ufffd é \ufffd ${value} end`);
+    expect(output).toMatch(/^\ufffd é \ufffd ficta_[A-Za-z0-9]{22} end$/);
+    // 0x80 decodes to one U+FFFD: same length as the bytes, but not one character per byte.
+    const input = new Uint8Array([0x80, 0xc3, 0xa9, 0xe2, 0x82, 0x20, ...bytes(value), 0x20]);
+    const redacted = await engine.redactBytes(input);
+    expect([...redacted.output.subarray(0, 6)]).toEqual([0x80, 0xc3, 0xa9, 0xe2, 0x82, 0x20]);
+    expect(new TextDecoder().decode(redacted.output.subarray(6, -1))).toMatch(
+      /^ficta_[A-Za-z0-9]{22}$/,
+    );
+  });
+
   test("bytes that are not UTF-8 still get detections at the right offsets", async () => {
     const value = shaped();
     const engine = await engineFor([], { shapes: true }, fakeFinder);
