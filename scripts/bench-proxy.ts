@@ -23,11 +23,26 @@
  *
  * All values are seeded fakes; HOME and FICTA_HOME are temporary directories.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { benchSecrets, dotenvText } from "./bench-proxy/codex-session.ts";
-import type { CaseResult, FixedCase, Job, SessionCase } from "./bench-proxy/stand-in-codex.ts";
+import {
+  type CaseResult,
+  type FixedCase,
+  type Job,
+  type SessionCase,
+  warmupFor,
+} from "./bench-proxy/stand-in-codex.ts";
+import type { RequestEntry } from "../src/report/index.ts";
 
 const quick = process.argv.includes("--quick");
 const build = !process.argv.includes("--no-build");
@@ -175,7 +190,44 @@ async function run(launch: Launch, work: string, origin: string): Promise<CaseRe
   if (code !== 0) {
     throw new Error(`${launch.name}: exited ${code}\n${stderr.split("\n").slice(-20).join("\n")}`);
   }
-  return JSON.parse(readFileSync(out, "utf8")) as CaseResult[];
+  const results = JSON.parse(readFileSync(out, "utf8")) as CaseResult[];
+  addStages(results, launch, join(env.FICTA_HOME, "logs"));
+  return results;
+}
+
+/** Where the time went, from the proxy's own log (`stagesMs` of each request): medians per case. */
+function addStages(results: CaseResult[], launch: Launch, logs: string) {
+  const entries: RequestEntry[] = [];
+  for (const session of readdirSync(logs)) {
+    const file = join(logs, session, "requests.jsonl");
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+      if (line) entries.push(JSON.parse(line) as RequestEntry);
+    }
+  }
+  const turns = entries.filter((e) => e.kind === "turn");
+  let at = 0;
+  launch.cases.forEach((c, i) => {
+    at += warmupFor(c);
+    const measured = turns.slice(at, at + results[i].n);
+    at += results[i].n;
+    const stages: Record<string, number> = {};
+    for (const stage of ["read", "redact", "gate", "upstream", "answer"]) {
+      stages[stage] = median(
+        measured.map((e) =>
+          stage === "answer"
+            ? e.durationMs - Object.values(e.stagesMs).reduce((sum, ms) => sum + ms, 0)
+            : e.stagesMs[stage] ?? 0
+        ),
+      );
+    }
+    results[i].stagesMs = stages;
+  });
+}
+
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 }
 
 const r2 = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -217,7 +269,9 @@ async function main() {
         if (r.rssByTurn) {
           notes.push(
             `${key}: RSS MiB by turn ${
-              r.rssByTurn.map(([t, m]) => (t < 0 ? `after ${-t} more: ${m.toFixed(0)}` : `${t}: ${m.toFixed(0)}`))
+              r.rssByTurn.map((
+                [t, m],
+              ) => (t < 0 ? `after ${-t} more: ${m.toFixed(0)}` : `${t}: ${m.toFixed(0)}`))
                 .join(", ")
             }`,
           );
@@ -244,6 +298,22 @@ async function main() {
   );
   console.log("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const row of rows) console.log(row);
+  console.log(
+    "\nWhere ficta's time went (medians of its log's `stagesMs`; `answer` is the rest of its " +
+      "duration, the answer streaming back through restore):\n",
+  );
+  console.log("| launch | request | read | redact | gate | upstream | answer | ficta total |");
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+  for (const [key, r] of byKey) {
+    const s = r.stagesMs;
+    if (!s) continue;
+    const [launch, label] = key.split("|");
+    const total = Object.values(s).reduce((sum, ms) => sum + ms, 0);
+    console.log(
+      `| ${launch} | ${label} | ${r2(s.read)} | ${r2(s.redact)} | ${r2(s.gate)} | ` +
+        `${r2(s.upstream)} | ${r2(s.answer)} | ${r2(total)} |`,
+    );
+  }
   if (ten && one) {
     const ratio = ten.added.p50 / one.added.p50;
     console.log(
@@ -258,7 +328,9 @@ async function main() {
     const atEnd = session.rssByTurn.at(-2)![1];
     const ok = session.peakRssMiB <= 150 && last <= atEnd * 1.1;
     console.log(
-      `Session: peak RSS ${session.peakRssMiB.toFixed(0)} MiB, ${atEnd.toFixed(0)} MiB at the last ` +
+      `Session: peak RSS ${session.peakRssMiB.toFixed(0)} MiB, ${
+        atEnd.toFixed(0)
+      } MiB at the last ` +
         `turn, ${last.toFixed(0)} MiB after the steady phase (target <= 150 MiB, not growing: ${
           ok ? "yes" : "NO"
         })`,

@@ -46,10 +46,16 @@ function chars(rand: Random, alphabet: string, n: number): string {
 const SHAPES: { name: string; make: (rand: Random) => string }[] = [
   { name: "OPENAI_API_KEY", make: (r) => `sk-proj-${chars(r, ALNUM + "-_", 156)}` },
   { name: "GITHUB_TOKEN", make: (r) => `ghp_${chars(r, ALNUM, 36)}` },
-  { name: "AWS_ACCESS_KEY_ID", make: (r) => `AKIA${chars(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}` },
+  {
+    name: "AWS_ACCESS_KEY_ID",
+    make: (r) => `AKIA${chars(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)}`,
+  },
   { name: "AWS_SECRET_ACCESS_KEY", make: (r) => chars(r, B64, 40) },
   { name: "STRIPE_SECRET_KEY", make: (r) => `sk_live_${chars(r, ALNUM, 24)}` },
-  { name: "SLACK_BOT_TOKEN", make: (r) => `xoxb-${chars(r, "0123456789", 12)}-${chars(r, ALNUM, 24)}` },
+  {
+    name: "SLACK_BOT_TOKEN",
+    make: (r) => `xoxb-${chars(r, "0123456789", 12)}-${chars(r, ALNUM, 24)}`,
+  },
   { name: "GOOGLE_API_KEY", make: (r) => `AIza${chars(r, ALNUM + "-_", 35)}` },
   { name: "SESSION_SECRET", make: (r) => chars(r, HEX, 64) },
   {
@@ -58,11 +64,13 @@ const SHAPES: { name: string; make: (rand: Random) => string }[] = [
   },
   {
     name: "JWT_SIGNING_KEY",
-    make: (r) =>
-      `eyJhbGciOiJIUzI1NiJ9.${chars(r, ALNUM + "-_", 60)}.${chars(r, ALNUM + "-_", 43)}`,
+    make: (r) => `eyJhbGciOiJIUzI1NiJ9.${chars(r, ALNUM + "-_", 60)}.${chars(r, ALNUM + "-_", 43)}`,
   },
   // Passwords with quotes, backslashes and `$`: quoted in .env, JSON-escaped on the wire.
-  { name: "DB_PASSWORD", make: (r) => `${chars(r, ALNUM, 10)}"${chars(r, ALNUM, 4)}\\${chars(r, ALNUM, 6)}$x` },
+  {
+    name: "DB_PASSWORD",
+    make: (r) => `${chars(r, ALNUM, 10)}"${chars(r, ALNUM, 4)}\\${chars(r, ALNUM, 6)}$x`,
+  },
   { name: "SMTP_PASSWORD", make: (r) => `${chars(r, ALNUM + "!@#%^&*", 18)}` },
 ];
 
@@ -88,8 +96,10 @@ export function dotenvText(secrets: readonly BenchSecret[]): string {
  * by shape. A fixed set, as a real session keeps meeting the same few.
  */
 function unregistered(rand: Random): string[] {
-  return Array.from({ length: 12 }, (_, i) =>
-    i % 2 === 0 ? `ghp_${chars(rand, ALNUM, 36)}` : `sk-ant-api03-${chars(rand, ALNUM, 93)}AA`
+  return Array.from(
+    { length: 12 },
+    (_, i) =>
+      i % 2 === 0 ? `ghp_${chars(rand, ALNUM, 36)}` : `sk-ant-api03-${chars(rand, ALNUM, 93)}AA`,
   );
 }
 
@@ -122,8 +132,12 @@ function code(rand: Random, lines: number): string {
 }
 
 function toolOutput(rand: Random, text: string): string {
-  return `Chunk ID: ${chars(rand, HEX, 6)}\nWall time: 0.${chars(rand, "0123456789", 4)} seconds\n` +
-    `Process exited with code 0\nOriginal token count: ${Math.ceil(text.length / 4)}\nOutput:\n${text}`;
+  return `Chunk ID: ${chars(rand, HEX, 6)}\nWall time: 0.${
+    chars(rand, "0123456789", 4)
+  } seconds\n` +
+    `Process exited with code 0\nOriginal token count: ${
+      Math.ceil(text.length / 4)
+    }\nOutput:\n${text}`;
 }
 
 function b64(text: string): string {
@@ -230,7 +244,9 @@ export class CodexSession {
       content: null,
       encrypted_content: chars(r, B64, 2_000),
     });
-    const kind = this.turns % 5 === 1 ? "dotenv" : pick(r, ["exec", "exec", "code", "patch", "grep"]);
+    const kind = this.turns % 5 === 1
+      ? "dotenv"
+      : pick(r, ["exec", "exec", "code", "patch", "grep"]);
     switch (kind) {
       case "dotenv":
         this.execCommand("cat .env", this.dotenvOutput());
@@ -319,7 +335,11 @@ export class CodexSession {
       arguments: JSON.stringify({ cmd, workdir: "/home/dev/project", yield_time_ms: 10_000 }),
       call_id: callId,
     });
-    this.push({ type: "function_call_output", call_id: callId, output: toolOutput(this.rand, output) });
+    this.push({
+      type: "function_call_output",
+      call_id: callId,
+      output: toolOutput(this.rand, output),
+    });
   }
 
   private customExec(output: string): void {
@@ -350,12 +370,17 @@ export class CodexSession {
       call_id: callId,
       input: `*** Begin Patch\n*** Update File: ${file}\n@@\n${
         code(this.rand, 6).split("\n").map((l) => ` ${l}`).join("\n")
-      }\n-const fallback = "";\n+const fallback = process.env.${s.name} ?? ${JSON.stringify(s.value)};\n*** End Patch`,
+      }\n-const fallback = "";\n+const fallback = process.env.${s.name} ?? ${
+        JSON.stringify(s.value)
+      };\n*** End Patch`,
     });
     this.push({
       type: "custom_tool_call_output",
       call_id: callId,
-      output: [{ type: "input_text", text: toolOutput(this.rand, `Success. Updated: M ${file}\n`) }],
+      output: [{
+        type: "input_text",
+        text: toolOutput(this.rand, `Success. Updated: M ${file}\n`),
+      }],
     });
   }
 }

@@ -35,7 +35,11 @@ if (import.meta.main) {
     session,
     stderrIsTTY: true,
   });
-  const child = Bun.spawn([standIn, ...overrides(proxy.origin, "none", PROXY_TOKEN_HEADER), ...args], {
+  const child = Bun.spawn([
+    standIn,
+    ...overrides(proxy.origin, "none", PROXY_TOKEN_HEADER),
+    ...args,
+  ], {
     env: { ...process.env, [PROXY_TOKEN_ENV]: token },
     stdio: ["ignore", "inherit", "inherit"],
   });

@@ -59,11 +59,18 @@ export interface CaseResult {
   peakRssMiB: number;
   /** Answers through the proxy that differed from the direct answer. */
   mismatches: number;
+  /** Median stage times from ficta's own log (added by bench-proxy.ts). */
+  stagesMs?: Record<string, number>;
   /** Session cases: RSS (MiB) after selected turns, then after the steady phase. */
   rssByTurn?: [number, number][];
 }
 
 const proxyPid = process.ppid;
+
+/** Requests sent through the proxy before measuring (they are in ficta's log, first). */
+export function warmupFor(c: FixedCase | SessionCase): number {
+  return c.kind === "fixed" ? Math.max(3, Math.ceil(c.iterations / 10)) : 0;
+}
 
 /** CPU time of every thread of `pid`, in ms (schedstat: nanoseconds on CPU). */
 export function cpuMs(pid: number): number {
@@ -197,7 +204,7 @@ async function main() {
     if (c.kind === "fixed") {
       const body = encoder.encode(new CodexSession({ secrets }).growTo(c.bytes).body());
       bytes = body.length;
-      const warmup = Math.max(3, Math.ceil(c.iterations / 10));
+      const warmup = warmupFor(c);
       for (let i = 0; i < warmup; i++) await pair(body, c.answer, i % 2 === 0);
       for (let i = 0; i < c.iterations; i++) record(await pair(body, c.answer, i % 2 === 0));
     } else {

@@ -22,7 +22,7 @@ export function echoed(body: Uint8Array): string[] {
   if (at < 0) return [];
   const tail = decoder.decode(body.subarray(at + MARKER.length, at + MARKER.length + 8_000));
   const lines = tail.split("\\n").slice(1, 17);
-  return lines.filter((l) => /^[A-Z_0-9]+=[A-Za-z0-9_\-:@.+]+$/.test(l)).slice(0, 8);
+  return lines.filter((l) => /^[A-Z_0-9]+=[A-Za-z0-9_\-:@.+/=]+$/.test(l)).slice(0, 8);
 }
 
 function event(type: string, data: Record<string, unknown>): string {

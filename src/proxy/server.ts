@@ -12,6 +12,7 @@ import {
   requestLine,
   type Session,
   showWhenQuiet,
+  stageClock,
 } from "../report/index.ts";
 import { BodyTooLarge, decodeBody, UndecodableBody } from "./codecs.ts";
 import { callUpstream, readBody, relay, type RelayDone } from "./forward.ts";
@@ -111,6 +112,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
     const started = performance.now();
     const url = new URL(req.url);
     const entry = newEntry(req.method);
+    const lap = stageClock(entry, started);
     const refuse = (refusal: Refusal): Response => {
       entry.status = refusal.status;
       entry.refused = refusal.reason;
@@ -160,6 +162,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
         if (error instanceof UndecodableBody) return refuse(undecodable(error.message));
         throw error;
       }
+      lap("read");
 
       const headers = endToEnd(req.headers, [
         "host",
@@ -175,6 +178,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       const query = await redactQuery(engine, url.search);
       const headerCounts = await redactHeaders(engine, headers);
       const redactedBody = body?.length ? await engine.redactBytes(body) : null;
+      lap("redact");
       const out: Outgoing = {
         pathname: route.upstream.pathname,
         search: query.search,
@@ -192,6 +196,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       }
 
       const hits = [...gate(engine, out), ...protocolHits(engine, body, out.body)];
+      lap("gate");
       if (hits.length) {
         const refusal = blocked(hits);
         entry.blocked = true;
@@ -215,6 +220,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
           body: out.body,
           signal: req.signal,
         });
+        lap("upstream");
       } catch (error) {
         if (req.signal.aborted) {
           entry.outcome = "aborted";

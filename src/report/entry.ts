@@ -23,6 +23,12 @@ export interface RequestEntry {
   bytesOut: number;
   /** From arrival until the answer was fully sent, the client left, or the upstream failed. */
   durationMs: number;
+  /**
+   * Where that time went, in ms, for the stages the request reached: `read` (arrival to the
+   * decoded body), `redact`, `gate`, `upstream` (until the upstream's answer began); the rest of
+   * `durationMs` is the answer streaming back.
+   */
+  stagesMs: Record<string, number>;
   /** Replacements by surface (`body`, `query`, `path`, `headers`), then by name. */
   redacted: Record<string, Counts>;
   /** Whether surrogates in the answer were turned back into values. */
@@ -55,6 +61,7 @@ export function newEntry(method: string): RequestEntry {
     bytesUp: 0,
     bytesOut: 0,
     durationMs: 0,
+    stagesMs: {},
     redacted: {},
     restore: false,
     restored: 0,
@@ -64,6 +71,16 @@ export function newEntry(method: string): RequestEntry {
     blockedNames: [],
     refused: null,
     outcome: "complete",
+  };
+}
+
+/** Records stages of `entry` as laps: each call stores the time since the previous one. */
+export function stageClock(entry: RequestEntry, started: number): (stage: string) => void {
+  let last = started;
+  return (stage) => {
+    const now = performance.now();
+    entry.stagesMs[stage] = Math.round((now - last) * 1000) / 1000;
+    last = now;
   };
 }
 

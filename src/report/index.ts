@@ -1,3 +1,10 @@
-export { newEntry, redactedTotal, type RequestEntry, requestLine, showWhenQuiet } from "./entry.ts";
+export {
+  newEntry,
+  redactedTotal,
+  type RequestEntry,
+  requestLine,
+  showWhenQuiet,
+  stageClock,
+} from "./entry.ts";
 export { PID_FILE, pruneSessions, SESSION_DIR } from "./retention.ts";
 export { createSession, type Session, type SessionTotals, stepSummary } from "./session.ts";

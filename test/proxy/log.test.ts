@@ -77,6 +77,11 @@ describe("metadata log and stderr lines", () => {
     expect(turn.bytesUp).toBeGreaterThan(0);
     expect(turn.bytesOut).toBeGreaterThan(0);
     expect(turn.durationMs).toBeGreaterThan(0);
+    // Stages are laps within the request's duration.
+    expect(Object.keys(turn.stagesMs)).toEqual(["read", "redact", "gate", "upstream"]);
+    const laps = Object.values(turn.stagesMs).reduce((sum, ms) => sum + ms, 0);
+    expect(laps).toBeLessThanOrEqual(turn.durationMs + 0.01);
+    expect(foreign.stagesMs).toEqual({});
     expect(new Date(turn.time).getTime()).toBeGreaterThan(Date.now() - 60_000);
     expect(housekeeping).toMatchObject({
       route: "backend-api",

@@ -40,6 +40,7 @@ function entry(over: Partial<RequestEntry> = {}): RequestEntry {
     bytesUp: 10,
     bytesOut: 20,
     durationMs: 1.5,
+    stagesMs: {},
     redacted: {},
     restore: true,
     restored: 0,
