@@ -337,7 +337,57 @@ async function main() {
     );
   }
   for (const note of notes) console.log(`- ${note}`);
+  readmeRows(byKey);
   if (notes.some((n) => n.includes("differed"))) process.exitCode = 1;
+}
+
+/** The README's speed rows, in its table's columns (what | ficta | target | anchor). */
+function readmeRows(byKey: Map<string, CaseResult>) {
+  const get = (key: string) => byKey.get(key);
+  const ms = (r: CaseResult | undefined) =>
+    r ? `${r2(r.added.p50)} ms (p99 ${r2(r.added.p99)})` : "not run";
+  const sse50 = get("100 values|50 KB");
+  const json50 = get("100 values|50 KB, JSON answer");
+  const kb500 = get("1000 values|500 KB");
+  const mb5 = get("1000 values|5 MB");
+  const ten = get("10000 values|5 MB");
+  const session = [...byKey.entries()].find(([k]) => k.startsWith("1000 values, session"))?.[1];
+  const cpu = [sse50, kb500, mb5].map((r) => (r ? r2(r.cpuMsPerRequest) : "-")).join(" / ");
+  const rows = [
+    [
+      "proxy adds, 50 KB request, 100 values, SSE / JSON answer (p50)",
+      `${ms(sse50)} / ${ms(json50)}`,
+      "<= 0.7 ms, p99 <= 2 x p50",
+      "9 / 11 ms",
+    ],
+    [
+      "proxy adds, 500 KB request, 1000 values (p50)",
+      ms(kb500),
+      "<= 5 ms, p99 <= 2 x p50",
+      "380 ms",
+    ],
+    [
+      "proxy adds, 5 MB request, 1000 values (p50)",
+      ms(mb5),
+      "<= 40 ms, p99 <= 2 x p50",
+      "4,200 ms",
+    ],
+    [
+      "5 MB request, 10,000 vs 1,000 values",
+      ten && mb5 ? `${(ten.added.p50 / mb5.added.p50).toFixed(2)}x` : "not run",
+      "<= 1.5x",
+      "",
+    ],
+    ["ficta CPU time per request, 50 KB / 500 KB / 5 MB", `${cpu} ms`, "", ""],
+    [
+      "ficta peak memory, 300-turn session growing to 5 MB",
+      session ? `${session.peakRssMiB.toFixed(0)} MiB` : "not run",
+      "<= 150 MiB",
+      "",
+    ],
+  ];
+  console.log("\nREADME rows (black-box, through dist/ficta; say how loaded the machine was):\n");
+  for (const row of rows) console.log(`| ${row.join(" | ")} |`);
 }
 
 await main();

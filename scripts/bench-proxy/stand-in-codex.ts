@@ -154,7 +154,11 @@ async function main() {
     "x-codex-turn-metadata": '{"request_kind":"turn","thread_source":"user"}',
   };
 
-  async function roundTrip(url: string, headers: Record<string, string>, body: Uint8Array) {
+  async function roundTrip(
+    url: string,
+    headers: Record<string, string>,
+    body: Uint8Array<ArrayBuffer>,
+  ) {
     const started = performance.now();
     const res = await fetch(url, { method: "POST", headers, body });
     const text = await res.text();
@@ -166,7 +170,7 @@ async function main() {
   }
 
   /** One body both ways, alternating which goes first; returns the two times. */
-  async function pair(body: Uint8Array, answer: string, first: boolean) {
+  async function pair(body: Uint8Array<ArrayBuffer>, answer: string, first: boolean) {
     const h = { ...common, [ANSWER_HEADER]: answer };
     const viaProxy = () => roundTrip(`${base}/responses`, { ...h, ...providerHeaders }, body);
     const direct = () => roundTrip(`${job.upstream}/v1/responses`, h, body);
@@ -210,7 +214,7 @@ async function main() {
     } else {
       rssByTurn = [];
       const session = new CodexSession({ secrets, turnBytes: Math.ceil(c.bytes / c.turns) });
-      let body = new Uint8Array();
+      let body: Uint8Array<ArrayBuffer> = new Uint8Array();
       const sample = new Set([1, 5, 10, 25, 50, 100, 150, 200, 250, c.turns]);
       for (let t = 1; t <= c.turns; t++) {
         session.turn();
