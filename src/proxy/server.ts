@@ -16,6 +16,7 @@ import {
 } from "../report/index.ts";
 import { BodyTooLarge, decodeBody, UndecodableBody } from "./codecs.ts";
 import { callUpstream, readBody, relay, type RelayDone } from "./forward.ts";
+import { collectAfterLargeRequest } from "./memory.ts";
 import { decodableAcceptEncoding, endToEnd } from "./headers.ts";
 import { gate, type Outgoing, protocolHits, redactHeaders, redactQuery } from "./outgoing.ts";
 import {
@@ -90,6 +91,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
   const finish = (entry: RequestEntry, started: number) => {
     entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
     session.record(entry);
+    collectAfterLargeRequest(entry.bytesUp);
     if (printLines && (!settings.log.quiet || showWhenQuiet(entry))) print(requestLine(entry));
   };
 
