@@ -380,7 +380,7 @@ function readmeRows(byKey: Map<string, CaseResult>) {
     ],
     ["ficta CPU time per request, 50 KB / 500 KB / 5 MB", `${cpu} ms`, "", ""],
     [
-      "ficta peak memory, 300-turn session growing to 5 MB",
+      `ficta peak memory, a session of ${session?.label ?? "300 turns to 5 MB"}`,
       session ? `${session.peakRssMiB.toFixed(0)} MiB` : "not run",
       "<= 150 MiB",
       "",
