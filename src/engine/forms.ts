@@ -1,8 +1,10 @@
 /**
  * Every spelling a protected value can take on the wire. A value leaves the machine raw, inside
  * a JSON string (escaped by whichever serializer produced it), inside JSON carried in a JSON string
- * (tool `arguments`), percent-encoded in a URL or form, or (optionally) base64/hex encoded inside a
- * longer blob. Each spelling returned here is matched literally and maps to the value's surrogate.
+ * (tool `arguments`), percent-encoded in a URL or form, (optionally) base64/hex encoded inside a
+ * longer blob, or quoted the way ficta and ordinary shells write it. Each form is matched
+ * literally; which spelling (hence which surrogate) it stands for depends on how many transport
+ * JSON layers it sits under (see docs/round-trip.md).
  */
 
 /** Values shorter than this (in characters) get no base64/hex forms: too short to be specific. */
@@ -31,6 +33,8 @@ interface JsonStyle {
 }
 
 const SLASH: JsonStyle = { slash: true };
+/** PHP's default `json_encode`: `\/` and `\u00XX` together. */
+const PHP: JsonStyle = { slash: true, asciiOnly: true };
 const ASCII_LOWER: JsonStyle = { asciiOnly: true };
 const ASCII_UPPER: JsonStyle = { asciiOnly: true, upperHex: true };
 const GO: JsonStyle = { html: true };
@@ -79,7 +83,7 @@ function asciiEscapes(style: JsonStyle): (string | undefined)[] {
   });
 }
 const ESCAPES = new Map<JsonStyle, (string | undefined)[]>(
-  [SLASH, ASCII_LOWER, ASCII_UPPER, GO, DOTNET, ALL_UNICODE_LOWER, ALL_UNICODE_UPPER].map((
+  [SLASH, PHP, ASCII_LOWER, ASCII_UPPER, GO, DOTNET, ALL_UNICODE_LOWER, ALL_UNICODE_UPPER].map((
     style,
   ) => [style, asciiEscapes(style)]),
 );
@@ -200,6 +204,7 @@ function stylesFor(s: string): JsonStyle[] {
   const short = NEEDS_SHORT.test(s);
   const ascii = NON_ASCII.test(s);
   if (NEEDS_SLASH.test(s)) styles.push(SLASH);
+  if (ascii && NEEDS_SLASH.test(s)) styles.push(PHP);
   if (ascii) styles.push(ASCII_LOWER, ASCII_UPPER);
   if (NEEDS_HTML.test(s)) styles.push(GO);
   if (NEEDS_DOTNET.test(s)) styles.push(DOTNET);
@@ -207,54 +212,176 @@ function stylesFor(s: string): JsonStyle[] {
   return styles;
 }
 
-/**
- * JSON-escaped spellings of `s` that differ from it: one level in each style, two levels (the
- * outer one standard or in the same style), and three levels in the standard style.
- */
-function jsonForms(s: string): string[] {
-  if (!ESCAPABLE.test(s)) return [];
-  const out: string[] = [];
-  const once = JSON.stringify(s).slice(1, -1);
-  if (once !== s) {
-    const twice = JSON.stringify(once).slice(1, -1);
-    out.push(once, twice, JSON.stringify(twice).slice(1, -1));
-  }
-  for (const style of stylesFor(s)) {
-    const styled = jsonEscape(s, style);
-    out.push(styled, jsonEscape(styled), jsonEscape(styled, style));
-  }
-  return out;
-}
-
 export interface FormOptions {
   /** Add base64 (standard and URL-safe, three alignments) and hex forms to values >= 12 chars. */
   encoded: boolean;
 }
 
+/** What some shell, JavaScript or patch literal escapes: text without it has no literal forms. */
+const QUOTABLE = /[^A-Za-z0-9_@%+:./=-]/;
+
+/** What standard JSON (JSON.stringify) escapes: controls, quote, backslash, lone surrogates. */
+// deno-lint-ignore no-control-regex -- control characters are exactly what JSON escapes
+const JSON_ESCAPED = /[\x00-\x1f"\\\ud800-\udfff]/;
+
+/** A choice that holds at any transport depth (the form has no JSON-escapable character). */
+export const ANY_DEPTH = -1;
+
 /**
- * Every distinct wire spelling of `value` and of its extra literal `spellings`, the raw value
- * first. All of them stand for the same value and get its surrogate.
+ * The spellings of one value and the wire forms that carry them. A *spelling* is text the model
+ * may see in place of the value (the value itself, its dotenv quoting, a config file's JSON
+ * escapes, a percent-encoding, a base64 or hex fragment): each gets its own surrogate and is
+ * restored as exactly that text. A *form* is a spelling wrapped in `depth` layers of transport
+ * JSON (the request body's strings, then tool-call `arguments` inside them), or a spelling as ficta
+ * itself writes it when restoring into a shell, JavaScript or patch literal (which maps back to
+ * the spelling it restored, so a tool call echoed next turn is replaced again).
+ */
+export interface ValueForms {
+  /** Index 0: the value itself. */
+  spellings: string[];
+  /** Distinct wire texts; index 0: the value itself. */
+  forms: string[];
+  /**
+   * Per form, flat (spelling index, transport depth) pairs in order of preference: which
+   * spelling the form stands for depends on how many JSON layers the text sits under.
+   */
+  choices: number[][];
+}
+
+/**
+ * The literal spellings of a text in tool inputs, by where they can occur: `printed` by tools
+ * (a tool output, depth 1) or written by ficta into shell commands and patches (`arguments`,
+ * depth 2); `written` only by ficta into `arguments`; `input` only into a custom tool's input.
+ */
+export interface LiteralSets {
+  printed: string[];
+  written: string[];
+  input: string[];
+}
+export type LiteralSpellings = (s: string) => LiteralSets;
+/** No literal forms up front (the engine then registers what restore writes as it writes it). */
+export const NO_LITERALS: LiteralSpellings = () => ({ printed: [], written: [], input: [] });
+
+/** Shared one-choice lists (most forms have one), never mutated: a copy is made to add one. */
+const SINGLES: number[][] = [];
+function single(spelling: number, depth: number): number[] {
+  if (spelling >= 64) return [spelling, depth];
+  const key = spelling * 8 + depth + 1;
+  return SINGLES[key] ??= [spelling, depth];
+}
+
+/** Depths a spelling's forms are registered at: raw, in a JSON string, in JSON in a JSON string. */
+const DEPTHS = 3;
+
+/**
+ * The spellings and forms of `value` and of its extra literal `spellings` (a dotenv line's
+ * quoting). `literals` gives the restore-context spellings (kept out of this module so each
+ * context's quoting has one definition, next to the lexer that uses it).
+ */
+export function valueForms(
+  value: string,
+  extra: readonly string[],
+  options: FormOptions,
+  literals: LiteralSpellings,
+): ValueForms {
+  // A value has a few dozen forms at most: a linear scan (which compares lengths first) dedupes
+  // them for less than hashing each into a Map.
+  const spellings: string[] = [];
+  const forms: string[] = [];
+  const choices: number[][] = [];
+  const addForm = (form: string, spelling: number, depth: number) => {
+    if (form === "") return;
+    const at = forms.indexOf(form);
+    if (at < 0) {
+      forms.push(form);
+      choices.push(single(spelling, depth));
+    } else choices[at] = [...choices[at], spelling, depth];
+  };
+  const addSpelling = (text: string): number => {
+    const at = spellings.indexOf(text);
+    if (at >= 0) return at;
+    spellings.push(text);
+    return spellings.length - 1;
+  };
+  /** The spelling under 0..DEPTHS-1 layers of standard JSON (Codex's serializer). */
+  const addTransported = (text: string, spelling: number, layers = DEPTHS) => {
+    // Text JSON leaves alone reads the same at every depth: one form, any depth.
+    if (!JSON_ESCAPED.test(text)) return addForm(text, spelling, ANY_DEPTH);
+    let form = text;
+    for (let depth = 0; depth < layers; depth++) {
+      addForm(form, spelling, depth);
+      form = jsonEscape(form);
+    }
+  };
+
+  const texts = [value, ...extra];
+  // Content spellings first, so that at equal depth a spelling wins over a restore context.
+  const quoted: number[] = [];
+  for (const text of texts) {
+    const own = addSpelling(text);
+    quoted.push(own);
+    addTransported(text, own, text === value ? DEPTHS + 1 : DEPTHS);
+    if (ESCAPABLE.test(text)) {
+      // JSON escapes that belong to content (a config file read by `cat`), in each serializer's
+      // style; a style's escapes one layer down are also how another client would send the text.
+      for (const style of [undefined, ...stylesFor(text)]) {
+        const escaped = jsonEscape(text, style);
+        if (escaped === text) continue;
+        const spelling = addSpelling(escaped);
+        // A config file's JSON escapes are copied into commands like the value itself.
+        if (style === undefined) quoted.push(spelling);
+        // Another serializer's escapes under Codex's JSON or its own, one layer down (deeper
+        // copies are what restore writes, registered as it writes them).
+        addTransported(escaped, spelling, style === undefined ? DEPTHS : 2);
+        if (style !== undefined) addForm(jsonEscape(escaped, style), spelling, 1);
+      }
+    }
+    for (const form of percentForms(text)) {
+      if (form !== text) addTransported(form, addSpelling(form));
+    }
+  }
+  if (options.encoded && value.length >= ENCODED_MIN_LENGTH) {
+    for (const form of encodedForms(value)) addTransported(form, addSpelling(form));
+  }
+  // What ficta writes when restoring these spellings into tool inputs, and what shells print.
+  // In a tool call's arguments (depth 2 and more) only ficta can have written it: it stands for
+  // the spelling restored there. Elsewhere (a tool's output) it is content: a spelling of its own.
+  // The value's and its dotenv spellings' quoted forms are registered up front: tools print the
+  // shell ones, and an earlier session's tool calls (resumed) hold the ones ficta wrote. Quoting
+  // of other spellings, or quoting twice, only ficta writes this session: the engine registers
+  // it when it restores (see `restoreSpellings` and the engine's `remember`).
+  for (const spelling of literals === NO_LITERALS ? [] : quoted) {
+    const text = spellings[spelling];
+    if (!QUOTABLE.test(text)) continue;
+    const { printed, written, input } = literals(text);
+    for (const literal of printed) {
+      if (literal === text) continue;
+      // In a tool's output, a spelling of its own; in `arguments`, what ficta restored there.
+      const once = jsonEscape(literal);
+      addForm(jsonEscape(once), spelling, 2);
+      const own = addSpelling(literal);
+      addForm(once, own, 1);
+      addForm(jsonEscape(once), own, 2);
+    }
+    for (const literal of written) {
+      if (literal !== text) addForm(jsonEscape(jsonEscape(literal)), spelling, 2);
+    }
+    for (const literal of input) {
+      if (literal !== text) addForm(jsonEscape(literal), addSpelling(literal), 1);
+    }
+  }
+  return { spellings, forms, choices };
+}
+
+/**
+ * Every distinct wire form of `value` and of its extra literal `spellings`, the raw value first
+ * (for reports and tests: the engine uses `valueForms`).
  */
 export function formsOf(
   value: string,
   spellings: readonly string[],
   options: FormOptions,
+  literals: LiteralSpellings = NO_LITERALS,
 ): string[] {
-  // A value has a few dozen forms at most: a linear scan (which compares lengths first) dedupes
-  // them for less than hashing every form into a Set.
-  const forms: string[] = [];
-  const add = (form: string) => {
-    if (form !== "" && !forms.includes(form)) forms.push(form);
-  };
-  for (const text of [value, ...spellings]) {
-    add(text);
-    for (const form of jsonForms(text)) add(form);
-    for (const form of percentForms(text)) add(form);
-  }
-  // Encoded forms of the value only: a spelling that contains the value verbatim is covered by
-  // the value's own forms at some alignment, and a multi-line value's lines are values too.
-  if (options.encoded && value.length >= ENCODED_MIN_LENGTH) {
-    for (const form of encodedForms(value)) add(form);
-  }
-  return forms;
+  return valueForms(value, spellings, options, literals).forms;
 }

@@ -10,9 +10,9 @@ import type { Matcher } from "./matcher.ts";
 export function valuesPresent(
   matcher: Matcher,
   input: Uint8Array,
-  names: readonly string[],
+  nameOf: (id: number) => string,
 ): string[] {
   const ids = matcher.present(input);
   if (ids.size === 0) return [];
-  return [...new Set([...ids].map((id) => names[id]))].sort();
+  return [...new Set([...ids].map(nameOf))].sort();
 }

@@ -46,6 +46,11 @@ export interface Match {
   start: number;
   end: number;
   id: number;
+  /**
+   * Set when overlapping occurrences were merged into one span (neither contained the other):
+   * the ids of all of them, `id` being the first.
+   */
+  ids?: number[];
 }
 
 const encoder = new TextEncoder();
@@ -152,7 +157,7 @@ export class Matcher {
 
   /**
    * Leftmost-longest non-overlapping matches in `text`, in order: a value that contains another
-   * wins as a whole. Identical spans go to the pattern registered first, so the result is
+   * wins as a whole; occurrences that overlap without containment are merged into one span. Identical spans go to the pattern registered first, so the result is
    * deterministic. Lower ranks win over higher ranks they overlap.
    */
   find(text: Uint8Array): Match[] {
@@ -348,7 +353,11 @@ export class Matcher {
   }
 }
 
-/** Sorts `matches` and keeps the leftmost-longest disjoint ones. */
+/**
+ * Sorts `matches` and keeps the leftmost-longest disjoint ones. A match that starts inside the
+ * kept one and ends past it extends it: the union of both is protected, so no tail of either
+ * value is left in clear.
+ */
 export function leftmostLongest(matches: Match[]): Match[] {
   // Discovery order is not start order; the sort is stable, so identical spans keep theirs.
   matches.sort((a, b) => a.start - b.start || b.end - a.end);
@@ -357,6 +366,15 @@ export function leftmostLongest(matches: Match[]): Match[] {
   for (const m of matches) {
     if (m.start >= end) {
       out.push(m);
+      end = m.end;
+    } else if (m.end > end) {
+      const last = out[out.length - 1];
+      out[out.length - 1] = {
+        start: last.start,
+        end: m.end,
+        id: last.id,
+        ids: [...(last.ids ?? [last.id]), m.id],
+      };
       end = m.end;
     }
   }

@@ -6,35 +6,34 @@
 import type { Counts } from "./types.ts";
 import type { Match } from "./matcher.ts";
 
-export interface Replacements {
-  /** Surrogate bytes per value id. */
-  surrogates: readonly Uint8Array[];
-  /** Report name per value id. */
-  names: readonly string[];
-}
-
-/** `matches` must be sorted and disjoint (as `Matcher.find` returns them). */
+/**
+ * `matches` must be sorted and disjoint (as `Matcher.find` returns them); `surrogates[i]` replaces
+ * `matches[i]`, and `names[i]` lists the values it stood for (for the counts).
+ */
 export function replaceMatches(
   input: Uint8Array,
   matches: readonly Match[],
-  table: Replacements,
+  surrogates: readonly Uint8Array[],
+  names: readonly (readonly string[])[],
 ): { output: Uint8Array; counts: Counts } {
   const counts: Counts = {};
   if (matches.length === 0) return { output: input, counts };
   let size = input.length;
-  for (const m of matches) size += table.surrogates[m.id].length - (m.end - m.start);
+  for (let i = 0; i < matches.length; i++) {
+    size += surrogates[i].length - (matches[i].end - matches[i].start);
+  }
   const output = new Uint8Array(size);
   let from = 0;
   let to = 0;
-  for (const m of matches) {
+  for (let i = 0; i < matches.length; i++) {
+    const m = matches[i];
     output.set(input.subarray(from, m.start), to);
     to += m.start - from;
-    const surrogate = table.surrogates[m.id];
+    const surrogate = surrogates[i];
     output.set(surrogate, to);
     to += surrogate.length;
     from = m.end;
-    const name = table.names[m.id];
-    counts[name] = (counts[name] ?? 0) + 1;
+    for (const name of names[i]) counts[name] = (counts[name] ?? 0) + 1;
   }
   output.set(input.subarray(from), to);
   return { output, counts };

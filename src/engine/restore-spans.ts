@@ -32,6 +32,11 @@ export interface RestoreOptions {
   lookup: (surrogate: string) => string | undefined;
   /** `none`: surrogates inside tool-call arguments and custom tool inputs stay as they are. */
   restoreIntoTools: "all" | "none";
+  /**
+   * Told the text written for `surrogate` into a tool input's literal (shell, JavaScript, patch)
+   * when it differs from the spelling, so the echo of the tool call maps back to that surrogate.
+   */
+  remember?: (written: string, surrogate: string) => void;
 }
 
 /** Longest text that can still grow into a surrogate. */
@@ -42,12 +47,14 @@ export class Values {
   readonly stats: RestoreStats = { restored: 0, unknown: 0, keptInTools: 0 };
   readonly #lookup: (surrogate: string) => string | undefined;
   readonly #keepInTools: boolean;
+  readonly #remember: ((written: string, surrogate: string) => void) | undefined;
   /** Spellings by landing and surrogate: a value usually recurs many times in one response. */
   readonly #spelled = new Map<string, string>();
 
   constructor(options: RestoreOptions) {
     this.#lookup = options.lookup;
     this.#keepInTools = options.restoreIntoTools === "none";
+    this.#remember = options.remember;
   }
 
   get keepsTools(): boolean {
@@ -74,8 +81,13 @@ export class Values {
     if (spot.literal) {
       const spelled = spot.literal.spell(value);
       // Mostly the value needs no quoting where it lands: its usual spelling is cached.
-      if (spelled !== value) return this.#spell(spelled, spot.landing);
+      if (spelled !== value) {
+        this.#remember?.(spelled, token);
+        return this.#spell(spelled, spot.landing);
+      }
     }
+    // A spelling copied as is into a tool input can read like another one quoted by ficta.
+    if (spot.tool && this.#remember && QUOTABLE.test(value)) this.#remember(value, token);
     const key = spot.landing + token;
     let spelled = this.#spelled.get(key);
     if (spelled === undefined) this.#spelled.set(key, spelled = this.#spell(value, spot.landing));
@@ -93,6 +105,9 @@ export class Values {
     }
   }
 }
+
+/** What some shell, JavaScript or patch context quotes: text holding it has look-alikes. */
+const QUOTABLE = /[\\'"`$\n\r]/;
 
 function jsonBody(text: string): string {
   return JSON.stringify(text).slice(1, -1);

@@ -48,6 +48,74 @@ const STOPS: Partial<Record<Sh, RegExp>> = {
 const BARE = /^[A-Za-z0-9_@%+=:,./-]*$/;
 const WORD_BREAK = " \t\n;&|()<>";
 
+/** `value` inside '...': each quote closes, is escaped, and reopens. */
+export function inSingleQuotes(value: string): string {
+  return value.replaceAll("'", "'\\''");
+}
+
+/** `value` inside "...", as ficta writes it and as `declare -p` / `export -p` print it. */
+export function inDoubleQuotes(value: string): string {
+  return value.replace(/[\\"$`]/g, "\\$&");
+}
+
+/** `value` inside $'...'. */
+export function inAnsiQuotes(value: string): string {
+  return value.replace(/[\\']/g, "\\$&").replaceAll("\n", "\\n").replaceAll("\r", "\\r");
+}
+
+/** `value` in an unquoted here-document. */
+export function inHeredoc(value: string): string {
+  return value.replace(/[\\$`]/g, "\\$&");
+}
+
+const BASH_ANSI: Record<string, string> = {
+  "'": "\\'",
+  "\\": "\\\\",
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\x1b": "\\E",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v",
+};
+const encoder = new TextEncoder();
+
+/**
+ * `value` inside $'...' as bash prints it (`declare -p`, `printf %q`, `set -x` for values with
+ * control characters): C escapes, other controls in octal, and outside a UTF-8 locale every
+ * non-ASCII byte in octal.
+ */
+export function inBashAnsiQuotes(value: string, utf8Locale: boolean): string {
+  let out = "";
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (BASH_ANSI[ch]) out += BASH_ANSI[ch];
+    else if (c < 0x20 || c === 0x7f) out += "\\" + c.toString(8).padStart(3, "0");
+    else if (c < 0x80 || utf8Locale) out += ch;
+    else for (const b of encoder.encode(ch)) out += "\\" + b.toString(8);
+  }
+  return out;
+}
+
+/** What bash's `printf %q` leaves bare; it backslash-escapes everything else. */
+const PRINTF_Q_BARE = /[^A-Za-z0-9_@%+:./=~#\-\u0080-\uffff]|^[~#]/g;
+// deno-lint-ignore no-control-regex -- control characters make bash switch to $'...'
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * The spellings of `value` shells write: inside each kind of quotes (as ficta restores it and as
+ * `set -x`, `declare -p`, `export -p` print it), in an unquoted here-document, and as
+ * `printf %q` prints it. Unchanged ones included; the caller drops them.
+ */
+export function shellSpellings(value: string): string[] {
+  const out = [inSingleQuotes(value), inDoubleQuotes(value), inAnsiQuotes(value), inHeredoc(value)];
+  out.push(inBashAnsiQuotes(value, true), inBashAnsiQuotes(value, false));
+  if (!CONTROL.test(value)) out.push(value.replace(PRINTF_Q_BARE, "\\$&"));
+  return out;
+}
+
 /** A small lexer for the shell (bash) syntax a model writes in a command line. */
 export class ShellLexer implements LiteralContext {
   #frames: Frame[] = [{ state: Sh.Plain, parens: 0 }];
@@ -93,17 +161,17 @@ export class ShellLexer implements LiteralContext {
   #quoted(value: string): string {
     switch (this.#top.state) {
       case Sh.Plain:
-        return BARE.test(value) ? value : "'" + value.replaceAll("'", "'\\''") + "'";
+        return BARE.test(value) ? value : "'" + inSingleQuotes(value) + "'";
       case Sh.Single:
-        return value.replaceAll("'", "'\\''");
+        return inSingleQuotes(value);
       case Sh.Double:
-        return value.replace(/[\\"$`]/g, "\\$&");
+        return inDoubleQuotes(value);
       case Sh.Ansi:
-        return value.replace(/[\\']/g, "\\$&").replaceAll("\n", "\\n").replaceAll("\r", "\\r");
+        return inAnsiQuotes(value);
       case Sh.Comment:
         return value.replace(/[\r\n]/g, " ");
       case Sh.Heredoc:
-        return this.#heredoc?.quoted ? value : value.replace(/[\\$`]/g, "\\$&");
+        return this.#heredoc?.quoted ? value : inHeredoc(value);
       case Sh.Delimiter:
         return value;
     }

@@ -4,7 +4,8 @@
  * `apply_patch`, a shell word in `exec_command`'s command. Each context follows the decoded input
  * as it streams.
  */
-import { ShellLexer } from "./shell-words.ts";
+import { ShellLexer, shellSpellings } from "./shell-words.ts";
+import type { LiteralSets } from "./forms.ts";
 
 /** Follows the text fed so far and spells a value for the position right after it. */
 export interface LiteralContext {
@@ -137,6 +138,32 @@ export function escapeForLiteral(value: string, quote: "'" | '"' | "`"): string 
         return ch === quote ? "\\" + ch : ch;
     }
   });
+}
+
+/**
+ * Every spelling ficta writes when it restores `value` into a tool input (shell words, JavaScript
+ * literals and comments, patch lines), and the shell spellings ordinary tools print. The engine
+ * registers each as a form of `value`, so a tool call echoed back next turn is replaced again.
+ */
+export function restoreSpellings(value: string): LiteralSets {
+  const printed = shellSpellings(value);
+  // Inside one level of backquotes, ficta escapes backslashes and backquotes once more: only
+  // ficta writes that, inside a tool call's arguments.
+  const written: string[] = [];
+  for (const spelled of printed) {
+    if (/[\\`]/.test(spelled)) written.push(spelled.replace(/[\\`]/g, "\\$&"));
+  }
+  if (value.includes("\n")) {
+    for (const marker of ["+", "-", " "]) {
+      printed.push(value.replace(/\r?\n/g, (eol) => eol + marker));
+    }
+  }
+  // The code-mode `exec` tool is a custom tool: its input is one JSON layer deep.
+  const input = [
+    ...(["'", '"', "`"] as const).map((quote) => escapeForLiteral(value, quote)),
+    escapeForLiteral(value, '"').replaceAll("*/", "*\\/"),
+  ];
+  return { printed, written, input };
 }
 
 /**

@@ -125,8 +125,12 @@ async function probeProxy(origin: string, seen: Record<string, string>) {
   };
 }
 
+/**
+ * What the model's surrogates restore to: the text it read, i.e. the dotenv spelling for values
+ * it saw through `cat .env` (escapes kept), the value for the others.
+ */
 function values(secrets: FakeSecret[]): Record<string, string> {
-  return Object.fromEntries(secrets.map((s) => [s.name, s.value]));
+  return Object.fromEntries(secrets.map((s) => [s.name, s.spelling ?? s.value]));
 }
 
 function wire(request: Received): string {

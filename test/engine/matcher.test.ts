@@ -19,7 +19,10 @@ function allOccurrences(text: string, patterns: string[]): Match[] {
   return out;
 }
 
-/** The specification: leftmost, then longest, then first registered; repeat after its end. */
+/**
+ * The specification: leftmost, then longest, then first registered; an occurrence that starts
+ * inside the chosen one and ends past it extends it (the union is protected); repeat after its end.
+ */
 function reference(text: string, patterns: string[]): Match[] {
   const all = allOccurrences(text, patterns);
   all.sort((a, b) => a.start - b.start || b.end - a.end || a.id - b.id);
@@ -28,6 +31,15 @@ function reference(text: string, patterns: string[]): Match[] {
   for (const m of all) {
     if (m.start >= end) {
       out.push(m);
+      end = m.end;
+    } else if (m.end > end) {
+      const last = out.pop()!;
+      out.push({
+        start: last.start,
+        end: m.end,
+        id: last.id,
+        ids: [...(last.ids ?? [last.id]), m.id],
+      });
       end = m.end;
     }
   }
@@ -56,9 +68,10 @@ describe("Matcher", () => {
     ]);
   });
 
-  test("overlapping values: leftmost first, then longest", () => {
+  test("overlapping values: leftmost first, then longest, merged with what overlaps its end", () => {
     const m = matcherOf(["aaaabbbb", "bbbbcccc", "aaaabbbbcc"]);
-    expect(m.find(bytes("aaaabbbbcccc"))).toEqual([{ start: 0, end: 10, id: 2 }]);
+    expect(m.find(bytes("aaaabbbbcccc"))).toEqual([{ start: 0, end: 12, id: 2, ids: [2, 1] }]);
+    expect(m.find(bytes("aaaabbbb--bbbbcccc")).map((x) => x.id)).toEqual([0, 1]);
     expect(m.present(bytes("aaaabbbbcccc"))).toEqual(new Set([0, 1, 2]));
   });
 
