@@ -3,6 +3,7 @@
 import { parseArgs } from "node:util";
 import { type Command, commands, findCommand } from "./cli/commands.ts";
 import { USAGE_EXIT } from "./cli/flags.ts";
+import { FICTA_FAILED_EXIT } from "./launch/exit-codes.ts";
 import { say } from "./cli/say.ts";
 import { versionLine } from "./version.ts";
 
@@ -80,10 +81,28 @@ export async function main(argv: string[]): Promise<number> {
       say(action.message);
       return USAGE_EXIT;
     case "run": {
-      const { run } = await action.command.load();
-      return await run(action.args);
+      try {
+        const { run } = await action.command.load();
+        return await run(action.args);
+      } catch (error) {
+        return internalError(error);
+      }
     }
   }
 }
 
-if (import.meta.main) process.exit(await main(process.argv.slice(2)));
+/** One line and a documented code: a stack trace would only confuse (and may quote paths). */
+function internalError(error: unknown): number {
+  const name = error instanceof Error ? error.name : "error";
+  const code = (error as NodeJS.ErrnoException)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  say(`internal error (${name}${code ? ` ${code}` : ""}: ${message.split("\n")[0]})`);
+  return FICTA_FAILED_EXIT;
+}
+
+if (import.meta.main) {
+  const fail = (error: unknown) => process.exit(internalError(error));
+  process.on("uncaughtException", fail);
+  process.on("unhandledRejection", fail);
+  process.exit(await main(process.argv.slice(2)));
+}

@@ -3,7 +3,9 @@
  * ephemeral redacting proxy for this one process. Commands that make no model call, and a
  * disabled ficta, run the real Codex untouched and load nothing else.
  */
-import { existsSync, fstatSync } from "node:fs";
+import { accessSync, constants, existsSync, fstatSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   type AuthMode,
   bypassingOptions,
@@ -18,6 +20,7 @@ import {
 } from "../agents/codex.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
+import { ensurePrivateDir } from "../config/private-files.ts";
 import type { Settings } from "../config/schema.ts";
 import {
   childEnv,
@@ -26,12 +29,27 @@ import {
   runChild,
   SpawnError,
 } from "../launch/child.ts";
-import type { Registry } from "../registry/index.ts";
-import { USAGE_EXIT } from "./flags.ts";
+import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "../launch/exit-codes.ts";
+import { launchRefusals, refusalLine, requireOn } from "../registry/verdict.ts";
+import { addMasks, annotate, type Outcome, writeStepSummary } from "../report/ci.ts";
+import type { Session } from "../report/session.ts";
 import { say } from "./say.ts";
 
 export async function run(args: string[]): Promise<number> {
   const env = process.env;
+  try {
+    return await codex(args, env);
+  } catch (error) {
+    // Nothing of a stack trace reaches the output: one line, a documented code, the summary.
+    return finish(env, {
+      kind: "failed",
+      exitCode: FICTA_FAILED_EXIT,
+      message: `internal error (${describeError(error)})`,
+    });
+  }
+}
+
+async function codex(args: string[], env: Env): Promise<number> {
   const disabled = disabledBy(env);
   if (disabled !== undefined || isPassthrough(args)) return await untouched(args, env, disabled);
 
@@ -48,11 +66,12 @@ export async function run(args: string[]): Promise<number> {
   }
   const refused = refusal(args, env) ?? await managedConfigRefusal();
   if (refused) {
-    say(
-      `refusing to start this through the airlock: ${refused}. ` +
+    return finish(env, {
+      kind: "refused",
+      exitCode: REFUSED_EXIT,
+      message: `refusing to start this through the airlock: ${refused}. ` +
         "To run it unprotected: FICTA_DISABLE=1 codex ...",
-    );
-    return USAGE_EXIT;
+    });
   }
   return await airlocked(codex, args, settings, env);
 }
@@ -62,11 +81,22 @@ async function untouched(args: string[], env: Env, disabled: string | undefined)
   // Only codex.path matters here. Without a config file it comes straight from the environment
   // (the variables the schema reads it from): loading the schema would cost more than the rest
   // of this path together, and `codex --version` through ficta should feel like plain Codex.
+  // Disabled, the settings are needed anyway: fail-closed (registry.require) beats disable.
   let configured = env.FICTA_CODEX_PATH || env.FICTA_REAL_CODEX || "";
-  if (existsSync(paths(env).config)) {
+  const protectedRun = disabled !== undefined && !isPassthrough(args);
+  if (protectedRun || existsSync(paths(env).config)) {
     const settings = await loadSettings(env);
     if (typeof settings === "number") return settings;
     configured = settings.codex.path;
+    if (protectedRun && requireOn(settings)) {
+      return finish(env, {
+        kind: "refused",
+        exitCode: REFUSED_EXIT,
+        message: `refusing to run Codex without the airlock: ficta is disabled (${disabled}) ` +
+          "but registry.require / FICTA_REQUIRE_REGISTRY is on; unset FICTA_DISABLE or run " +
+          "`ficta enable`",
+      });
+    }
   }
   const codex = realCodex(configured, env);
   if (codex === null) return NOT_FOUND_EXIT;
@@ -88,9 +118,70 @@ function realCodex(configured: string, env: Env): string | null {
   return found.path;
 }
 
-/** Loaded on demand: the schema costs more than the rest of a passthrough launch together. */
+/**
+ * Loaded on demand: the schema costs more than the rest of a passthrough launch together. A
+ * configuration error refuses the launch.
+ */
 async function loadSettings(env: Env): Promise<Settings | number> {
-  return (await import("./settings.ts")).loadSettings(env);
+  const loaded = (await import("./settings.ts")).loadSettingsOrProblem(env);
+  if (!("problem" in loaded)) return loaded;
+  return finish(env, { kind: "refused", exitCode: REFUSED_EXIT, message: loaded.problem });
+}
+
+/** Says the outcome's line, annotates it in GitHub Actions, writes the step summary. */
+function finish(env: Env, outcome: Outcome): number {
+  if (outcome.message) {
+    say(outcome.message);
+    annotate(env, outcome.kind === "blocked" ? "warning" : "error", outcome.message);
+  }
+  writeStepSummary(env, outcome);
+  return outcome.exitCode;
+}
+
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error).split("\n")[0];
+  const code = (error as NodeJS.ErrnoException).code;
+  return `${error.name}${code ? ` ${code}` : ""}: ${error.message.split("\n")[0]}`;
+}
+
+/**
+ * The session's log, under `~/.ficta/logs`; when that cannot be written, under the CI temp
+ * directory; with `log.enabled = false`, no file at all. A string when there is nowhere to log.
+ */
+function openSession(
+  create: typeof import("../report/index.ts").createSession,
+  settings: Settings,
+  env: Env,
+): Session | string {
+  if (!settings.log.enabled) return create(settings, env, new Date(), null);
+  // The directory is checked before the session is made, so a session that creates its files
+  // late (with its first request) still fails over here, before Codex starts.
+  const attempt = (logs: string): Session | { code: string } => {
+    try {
+      ensurePrivateDir(logs);
+      accessSync(logs, constants.W_OK);
+      return create(settings, env, new Date(), logs);
+    } catch (error) {
+      return { code: (error as NodeJS.ErrnoException).code ?? (error as Error).name };
+    }
+  };
+  const logs = paths(env).logs;
+  const first = attempt(logs);
+  if (!("code" in first)) return first;
+  const fallback = env.RUNNER_TEMP
+    ? join(env.RUNNER_TEMP, "ficta-logs")
+    : /^(1|true)$/i.test(env.CI ?? "")
+    ? join(tmpdir(), "ficta-logs")
+    : null;
+  const second = fallback ? attempt(fallback) : null;
+  if (second && !("code" in second)) {
+    const line = `warning: cannot write logs under ${logs} (${first.code}); logging to ${fallback}`;
+    say(line);
+    annotate(env, "warning", line);
+    return second;
+  }
+  return `cannot create the session log under ${logs} (${first.code}): set FICTA_HOME to a ` +
+    "writable directory, or FICTA_LOG_ENABLED=0 to run without a log; Codex was not started";
 }
 
 /**
@@ -119,27 +210,33 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     key = await loadSurrogateKey(env);
   } catch (error) {
     if (!(error instanceof SurrogateKeyError)) throw error;
-    say(error.message);
-    return USAGE_EXIT;
+    return finish(env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: error.message });
   }
   const registry = await loadRegistry(settings, { cwd: process.cwd(), env });
   for (const line of reportLines(registry)) say(line);
-  if (settings.registry.require) {
-    const problem = requireProblem(registry);
-    if (problem) {
-      say(`refusing to launch: ${problem} (registry.require / FICTA_REQUIRE_REGISTRY is on)`);
-      return USAGE_EXIT;
+  const refusals = launchRefusals(registry, settings);
+  if (refusals.length) {
+    return finish(env, {
+      kind: "refused",
+      exitCode: REFUSED_EXIT,
+      message: refusalLine(refusals),
+    });
+  }
+  for (const source of registry.sources) {
+    if (source.status === "error" || source.empty?.length) {
+      annotate(env, "warning", reportLines({ ...registry, sources: [source] })[0]);
     }
   }
+  // The runner masks its own secrets in the job log, not those ficta fetched itself.
+  const fetched = new Set(
+    registry.sources.filter((source) => source.kind === "command").map((source) => source.name),
+  );
+  addMasks(env, registry.secrets.filter((s) => fetched.has(s.source)).map((s) => s.value));
 
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
-  let session: ReturnType<typeof report.createSession>;
-  try {
-    session = report.createSession(settings, env);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
-    say(`cannot create the session log under ${paths(env).logs} (${code}); Codex was not started`);
-    return 1;
+  const session = openSession(report.createSession, settings, env);
+  if (typeof session === "string") {
+    return finish(env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: session });
   }
   const cwd = process.cwd();
   const protection = startProtection({
@@ -189,36 +286,39 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
       stopCodex.abort();
     });
     const code = await exited;
+    const facts = {
+      codexExit: code,
+      sessionId: session.id,
+      totals: session.totals(),
+      refused: session.refusedRequests(),
+    };
     if (compileError) {
-      say(
-        `could not prepare the redaction engine (${
+      return finish(env, {
+        kind: "failed",
+        exitCode: FICTA_FAILED_EXIT,
+        message: `could not prepare the redaction engine (${
           (compileError as Error).name
         }); Codex was stopped`,
-      );
-      return 1;
+        ...facts,
+      });
     }
     say(session.summaryLine());
-    session.writeStepSummary(env);
-    return code;
+    const blocked = facts.totals.blocked;
+    if (blocked) {
+      return finish(env, {
+        kind: "blocked",
+        exitCode: BLOCKED_EXIT,
+        message: `${blocked} request(s) blocked: they would have sent a protected value to ` +
+          `the model (Codex exited ${code})`,
+        ...facts,
+      });
+    }
+    return finish(env, { kind: "ok", exitCode: code, ...facts });
   } finally {
     for (const line of await protection.stop()) say(line);
     await proxy.stop();
     session.close();
   }
-}
-
-/** Why a fail-closed launch must not go ahead, or undefined when it may. */
-function requireProblem(registry: Registry): string | undefined {
-  const failed = registry.sources.filter((source) => source.status === "error");
-  if (failed.length) {
-    return `source(s) failed: ${failed.map((source) => source.name).join(", ")}`;
-  }
-  // The surrogate key is always protected; it counts in no source. Codex's own auth.json tokens
-  // are protected in every launch: they say nothing about whether the project's secrets loaded.
-  if (registry.sources.every((source) => source.values === 0 || source.kind === "codex")) {
-    return "no protected value was loaded from any source";
-  }
-  return undefined;
 }
 
 function routeLine(mode: AuthMode, settings: Settings, origin: string): string {

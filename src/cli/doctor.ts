@@ -29,6 +29,7 @@ import {
 } from "../install/shim.ts";
 import { loopbackNoProxy } from "../launch/child.ts";
 import { loadRegistry, type Registry, reportLines } from "../registry/index.ts";
+import { launchRefusals, requireOn } from "../registry/verdict.ts";
 import { VERSION } from "../version.ts";
 import { aroundFictaCheck } from "./doctor-around.ts";
 import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
@@ -75,7 +76,7 @@ export interface DoctorOptions {
 
 /** The Codex version ficta's routing and wire handling were verified against. */
 const VERIFIED_CODEX = [0, 169] as const;
-/** Slow sources (secret-manager CLIs) and a slow Codex must not push doctor past 2 s. */
+/** A slow Codex must not push doctor past 2 s. */
 const STEP_TIMEOUT_MS = 1500;
 
 const mode = (path: string) => statSync(path).mode & 0o777;
@@ -116,35 +117,27 @@ function timeout(ms: number): Promise<"timeout"> {
   return new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
 }
 
+/**
+ * Waits for the real result, secret-manager commands included (each has its own timeout, as in
+ * a launch), and judges it with the launch's own function.
+ */
 async function registryCheck(settings: Settings, cwd: string, env: Env): Promise<Check> {
-  let loaded: Registry | "timeout";
+  let loaded: Registry;
   try {
-    loaded = await Promise.race([loadRegistry(settings, { cwd, env }), timeout(STEP_TIMEOUT_MS)]);
+    loaded = await loadRegistry(settings, { cwd, env });
   } catch (error) {
     return check("registry", "fail", `cannot load the registry: ${(error as Error).message}`);
   }
-  if (loaded === "timeout") {
-    return check("registry", "warn", `still loading after ${STEP_TIMEOUT_MS} ms`, [
-      "a secret-manager command is slow; `ficta registry` waits for it",
-    ]);
-  }
   const details = reportLines(loaded).map((line) => line.replace(/^registry: /, ""));
-  const failed = loaded.sources.filter((s) => s.status === "error");
   const summary = `${loaded.secrets.length} value(s) protected in ${cwd}`;
-  const required = settings.registry.require;
-  if (failed.length) {
-    details.push(
-      required
-        ? "registry.require is on: `ficta codex` refuses to start"
-        : "the other sources still protect their values",
-    );
-    return check("registry", required ? "fail" : "warn", summary, details);
-  }
-  // As at launch: Codex's own auth.json tokens do not count as a loaded project value.
-  const projectValues = loaded.sources.some((s) => s.values > 0 && s.kind !== "codex");
-  if (!projectValues && required) {
-    details.push("registry.require is on: `ficta codex` refuses to start with no value");
+  const refusals = launchRefusals(loaded, settings);
+  if (refusals.length) {
+    details.push(`\`ficta codex\` refuses to start here: ${refusals.join("; ")}`);
     return check("registry", "fail", summary, details);
+  }
+  if (loaded.sources.some((s) => s.status === "error" || s.empty?.length)) {
+    details.push("the other sources still protect their values");
+    return check("registry", "warn", summary, details);
   }
   return check("registry", "ok", summary, details);
 }
@@ -256,9 +249,15 @@ function shimCheck(env: Env): Check {
   return check("shim", "fail", `${shim} is installed but not first on PATH`, details);
 }
 
-function disabledCheck(env: Env): Check {
+function disabledCheck(env: Env, settings: Settings): Check {
   const why = disabledBy(env);
   if (why === undefined) return check("disabled", "ok", "not disabled");
+  if (requireOn(settings)) {
+    return check("disabled", "fail", "ficta is disabled, and registry.require is on", [
+      why,
+      "`ficta codex` refuses to run (exit 78) until ficta is enabled or require is off",
+    ]);
+  }
   return check("disabled", "fail", "ficta is disabled: `codex` runs WITHOUT protection", [why]);
 }
 
@@ -310,7 +309,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
     codex,
     authCheck(env, settings),
     shimCheck(env),
-    disabledCheck(env),
+    disabledCheck(env, settings),
     upstreamsCheck(settings),
     around,
     live,

@@ -5,15 +5,22 @@ import type { Settings } from "../config/schema.ts";
 import { USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
 
-/** The settings, or the exit code of a configuration error (already explained on stderr). */
-export function loadSettings(env: Env): Settings | number {
+/** The settings (warnings printed), or the configuration error's message (not yet printed). */
+export function loadSettingsOrProblem(env: Env): Settings | { problem: string } {
   try {
     const loaded = loadConfig(env);
     for (const warning of loaded.warnings) say(warning);
     return loaded.settings;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    say(error.message);
-    return USAGE_EXIT;
+    return { problem: error.message };
   }
+}
+
+/** The settings, or the exit code of a configuration error (already explained on stderr). */
+export function loadSettings(env: Env): Settings | number {
+  const loaded = loadSettingsOrProblem(env);
+  if (!("problem" in loaded)) return loaded;
+  say(loaded.problem);
+  return USAGE_EXIT;
 }

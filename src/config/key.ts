@@ -3,7 +3,7 @@
  * (0600 in a 0700 directory), created on first use. `FICTA_SURROGATE_KEY` (64 hex characters,
  * or base64 of at least 32 bytes) overrides it, for tests and CI. No message ever quotes a key.
  */
-import { chmodSync, linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { importSurrogateKey } from "../engine/surrogate.ts";
 import { type Env, paths } from "./paths.ts";
@@ -63,24 +63,35 @@ function readOrCreate(file: string): string {
   try {
     return readPrivate(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+    const code = (error as NodeJS.ErrnoException).code;
+    // ENOTDIR: the home is under a file; creating the key says so with the remedy.
+    if (code !== "ENOENT" && code !== "ENOTDIR") {
       throw new SurrogateKeyError(
         `cannot read surrogate key file ${file} (${(error as NodeJS.ErrnoException).code})`,
       );
     }
   }
-  ensurePrivateDir(dirname(file));
   const temporary = join(dirname(file), `.key.${process.pid}.${crypto.randomUUID()}`);
-  const key = crypto.getRandomValues(new Uint8Array(KEY_BYTES)).toHex() + "\n";
-  writeFileSync(temporary, key, { mode: 0o600, flag: "wx" });
   try {
-    linkSync(temporary, file);
+    ensurePrivateDir(dirname(file));
+    const key = crypto.getRandomValues(new Uint8Array(KEY_BYTES)).toHex() + "\n";
+    try {
+      writeFileSync(temporary, key, { mode: 0o600, flag: "wx" });
+      linkSync(temporary, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      rmSync(temporary, { force: true });
+    }
+    return readPrivate(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  } finally {
-    unlinkSync(temporary);
+    // A read-only or full home (EROFS, ENOSPC, EACCES, ENOTDIR): one line, no stack.
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).name;
+    throw new SurrogateKeyError(
+      `cannot create the surrogate key file ${file} (${code}): set FICTA_HOME to a writable ` +
+        "directory (in GitHub Actions: FICTA_HOME=$RUNNER_TEMP/ficta) or FICTA_SURROGATE_KEY",
+    );
   }
-  return readPrivate(file);
 }
 
 /** Reads the key file, tightening its mode to 0600 if someone loosened it. */

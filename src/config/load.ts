@@ -39,7 +39,9 @@ export function readConfigText(file: string): string | undefined {
   try {
     return readFileSync(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    // ENOTDIR: a path component is a file (a home that is not a directory): no config either.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
     throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`, file);
   }
 }
@@ -103,6 +105,8 @@ function envValue(info: KeyInfo, text: string, variable: string, file: string): 
   if (typeof wanted === "boolean") {
     if (/^(1|true|yes|on)$/i.test(text)) return true;
     if (/^(0|false|no|off)$/i.test(text)) return false;
+    // A switch that also takes a list of names (registry.require).
+    if (info.schema.safeParse(["NAME"]).success) return listValue(info, text, variable, file);
     throw new ConfigError(
       `${variable}: expected 1/0, true/false, yes/no or on/off`,
       file,
@@ -113,15 +117,18 @@ function envValue(info: KeyInfo, text: string, variable: string, file: string): 
     const n = Number(text);
     return text.trim() === "" || Number.isNaN(n) ? text : n;
   }
-  if (Array.isArray(wanted)) {
-    if (!text.trim().startsWith("[")) return text.split(",").map((s) => s.trim()).filter(Boolean);
-    try {
-      return JSON.parse(text);
-    } catch {
-      throw new ConfigError(`${variable}: expected a JSON array`, file, info.path);
-    }
-  }
+  if (Array.isArray(wanted)) return listValue(info, text, variable, file);
   return text;
+}
+
+/** Comma-separated, or a JSON array. */
+function listValue(info: KeyInfo, text: string, variable: string, file: string): unknown {
+  if (!text.trim().startsWith("[")) return text.split(",").map((s) => s.trim()).filter(Boolean);
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ConfigError(`${variable}: expected a JSON array`, file, info.path);
+  }
 }
 
 function describeIssue(issue: z.core.$ZodIssue, file: string, fromEnv: Map<string, string>) {

@@ -58,13 +58,32 @@ export const schema = z.object({
       description:
         "Which environment variables to protect: names with a secret word or values with a credential shape (secret-ish), every value (all), none (off).",
     }),
-    require: key(z.boolean().default(false), {
+    require: key(z.union([z.boolean(), z.array(z.string().min(1))]).default(false), {
       description:
-        "Refuse to launch when no value is loaded or a source failed (CI's fail-closed switch).",
+        "CI's fail-closed switch: true, or a list of names that must each be protected (comma-separated in the environment). Refuses to launch when a source fails, a configured preset is missing, a secret-ish variable is empty, a required name is absent, or nothing but Codex's own credentials is protected.",
       env: ["FICTA_REQUIRE_REGISTRY"],
     }),
     presets: key(z.array(z.enum(PRESETS)).default([]), {
       description: "Secret-manager presets to read from, when their CLI is on PATH.",
+    }),
+    doppler_project: key(z.string().default(""), {
+      description: "Doppler project the doppler preset exports (empty: the directory's setup).",
+    }),
+    doppler_config: key(z.string().default(""), {
+      description:
+        "Doppler config the doppler preset exports, e.g. `prd` (empty: the directory's setup).",
+    }),
+    infisical_env: key(z.string().default(""), {
+      description:
+        "Infisical environment the infisical preset exports, e.g. `prod` (empty: the CLI's default, `dev`).",
+    }),
+    infisical_project_id: key(z.string().default(""), {
+      description:
+        "Infisical project id the infisical preset exports from (empty: the directory's .infisical.json).",
+    }),
+    onepassword_refs: key(z.array(z.string().min(1)).default([]), {
+      description:
+        "`NAME=op://vault/item/field` references the 1password preset resolves, besides those found in dotenv files and the environment.",
     }),
     command: key(z.array(commandSource).default([]), {
       description:
@@ -72,7 +91,7 @@ export const schema = z.object({
     }),
     include_names: key(z.array(z.string()).default([]), {
       description:
-        "Variable names or `*` patterns always protected, even when the value looks like a plain setting; a name in both lists is protected (comma-separated in the environment).",
+        "Variable names or `*` patterns always protected: an environment variable whatever its name, a value even when it looks like a plain setting; a name in both lists is protected (comma-separated in the environment).",
     }),
     dotenv_depth: key(z.number().int().min(0).max(64).default(4), {
       description:
@@ -152,6 +171,10 @@ export const schema = z.object({
     }),
   }).strict().prefault({}),
   log: z.object({
+    enabled: key(z.boolean().default(true), {
+      description:
+        "Write the per-session request log; off writes no log file (the exit summary stays). An unwritable log directory falls back to the CI temp directory ($RUNNER_TEMP, or the system one when CI is set).",
+    }),
     quiet: key(z.boolean().default(false), {
       description: "Per-request lines show model turns only, not housekeeping calls.",
       env: ["FICTA_QUIET"],

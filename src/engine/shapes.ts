@@ -41,6 +41,10 @@ export const SHAPE_FORMATS: readonly string[] = [
   "private-key",
   "jwt",
   "url-password",
+  "sendgrid",
+  "mailgun",
+  "slack-webhook",
+  "sentry-dsn",
 ];
 
 type Found = ShapeMatch | null;
@@ -324,8 +328,47 @@ function onDash(text: string, i: number, on: Enabled): Found {
       return on.slack && text.charCodeAt(i - 2) === 120 && text.startsWith("xox", i - 4)
         ? slack(text, i - 4)
         : null;
+    case 121: // key-: Mailgun's private API key, 32 hex characters
+      return on.mailgun && text.startsWith("key-", i - 3) ? mailgun(text, i - 3) : null;
   }
   return null;
+}
+
+const HEX32 = /[0-9a-f]{32}/y;
+
+function mailgun(text: string, start: number): Found {
+  if (!boundaryBefore(text, start)) return null;
+  HEX32.lastIndex = start + 4;
+  if (!HEX32.test(text) || !boundaryAfter(text, start + 36)) return null;
+  if (!randomBody(text.slice(start + 4, start + 36), 16)) return null;
+  return token(text, start, start + 36, "mailgun");
+}
+
+/** `SG.` + 22 + `.` + 43 base64url characters: a SendGrid API key. */
+function onSG(text: string, i: number, on: Enabled): Found {
+  if (!on.sendgrid || !boundaryBefore(text, i)) return null;
+  const first = runEnd(text, i + 3, B64URL, 22);
+  if (first - (i + 3) !== 22 || text.charCodeAt(first) !== DOT) return null;
+  const end = runEnd(text, first + 1, B64URL, 43);
+  if (end - (first + 1) !== 43 || !boundaryAfter(text, end)) return null;
+  if (!randomBody(text.slice(first + 1, end), 64)) return null;
+  return token(text, i, end, "sendgrid");
+}
+
+/**
+ * `hooks.slack.com/services/T…/B…/<24 characters>`, slashes maybe JSON-escaped: the last
+ * segment is the webhook's secret and the match.
+ */
+const SLACK_WEBHOOK_PATH =
+  /(?:\\*\/)services(?:\\*\/)T[A-Z0-9]{6,14}(?:\\*\/)B[A-Z0-9]{6,14}(?:\\*\/)([A-Za-z0-9]{24})(?![A-Za-z0-9])/y;
+
+function onSlackHooks(text: string, i: number, on: Enabled): Found {
+  if (!on["slack-webhook"]) return null;
+  SLACK_WEBHOOK_PATH.lastIndex = i + "hooks.slack.com".length;
+  const m = SLACK_WEBHOOK_PATH.exec(text);
+  if (!m || !randomBody(m[1], 62)) return null;
+  const end = SLACK_WEBHOOK_PATH.lastIndex;
+  return token(text, end - 24, end, "slack-webhook");
 }
 
 // ---- dispatch on `_` ------------------------------------------------------------------------
@@ -528,7 +571,10 @@ function placeholderPassword(password: string, user: string): boolean {
 
 /** At an `@`: `scheme://user:password@host`; the match is the password alone. */
 function onAt(text: string, at: number, on: Enabled): Found {
-  if (!on["url-password"] || (!is(text, at + 1, ALNUM) && text.charCodeAt(at + 1) !== 91)) {
+  if (
+    (!on["url-password"] && !on["sentry-dsn"]) ||
+    (!is(text, at + 1, ALNUM) && text.charCodeAt(at + 1) !== 91)
+  ) {
     return null;
   }
   const floor = Math.max(0, at - 256);
@@ -546,7 +592,8 @@ function onAt(text: string, at: number, on: Enabled): Found {
     (/[A-Za-z][A-Za-z0-9+.-]{1,31}$/.exec(text.slice(Math.max(0, k - 33), k - 1))?.[0].length ?? 0);
   if (schemeStart === k - 1) return null;
   const colon = text.indexOf(":", from);
-  if (colon < 0 || colon >= at - 1) return null;
+  if (colon < 0 || colon >= at - 1) return sentryDsn(text, from, at, on);
+  if (!on["url-password"]) return null;
   const start = colon + 1;
   const raw = text.slice(start, at);
   let password = raw;
@@ -562,6 +609,18 @@ function onAt(text: string, at: number, on: Enabled): Found {
   return { start, end: at, format: "url-password", value: password };
 }
 
+/** `https://<32 hex>@o123.ingest.sentry.io/456`: a Sentry DSN's key, the user part. */
+const SENTRY_HOST = /(?:o\d+\.)?ingest\.(?:[a-z]{2}\.)?sentry\.io(?![\w-])|sentry\.io(?![\w.-])/y;
+
+function sentryDsn(text: string, from: number, at: number, on: Enabled): Found {
+  if (!on["sentry-dsn"] || at - from !== 32 || !/^[0-9a-f]{32}$/.test(text.slice(from, at))) {
+    return null;
+  }
+  SENTRY_HOST.lastIndex = at + 1;
+  if (!SENTRY_HOST.test(text) || !randomBody(text.slice(from, at), 16)) return null;
+  return token(text, from, at, "sentry-dsn");
+}
+
 // ---- driver -------------------------------------------------------------------------------------
 
 type Enabled = Record<string, boolean>;
@@ -571,9 +630,11 @@ type Probe = (text: string, at: number, on: Enabled) => Found;
 const NEEDLES: readonly { needle: string; formats: string[]; probe: Probe }[] = [
   {
     needle: "-",
-    formats: ["openai", "anthropic", "gitlab", "slack", "private-key"],
+    formats: ["openai", "anthropic", "gitlab", "slack", "private-key", "mailgun"],
     probe: onDash,
   },
+  { needle: "SG.", formats: ["sendgrid"], probe: onSG },
+  { needle: "hooks.slack.com", formats: ["slack-webhook"], probe: onSlackHooks },
   {
     needle: "_",
     formats: ["github", "stripe", "npm", "huggingface", "aws-secret-key"],
@@ -583,7 +644,7 @@ const NEEDLES: readonly { needle: string; formats: string[]; probe: Probe }[] = 
   { needle: "IA", formats: ["aws-access-key"], probe: onIA },
   { needle: "Iz", formats: ["google-api-key"], probe: onIz },
   { needle: "yJ", formats: ["jwt"], probe: onYJ },
-  { needle: "@", formats: ["url-password"], probe: onAt },
+  { needle: "@", formats: ["url-password", "sentry-dsn"], probe: onAt },
 ];
 
 /**
@@ -612,6 +673,9 @@ export function findShapes(text: string, disabled?: ReadonlySet<string>): ShapeM
   return kept;
 }
 
+/** Formats whose match is one part of a URL: the URL as a whole is the credential. */
+const URL_PARTS = new Set(["url-password", "slack-webhook", "sentry-dsn"]);
+
 /**
  * True when `value` as a whole is a credential of a known shape (surrounding whitespace and
  * escaped line breaks aside); a URL counts when it carries a password.
@@ -620,7 +684,7 @@ export function looksLikeCredential(value: string): boolean {
   const text = value.trim();
   const rest = (s: string) => /^(?:\s|\\+[rn])*$/.test(s);
   return findShapes(text).some((m) =>
-    m.format === "url-password"
+    URL_PARTS.has(m.format)
       ? /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s]*$/.test(text)
       : rest(text.slice(0, m.start)) && rest(text.slice(m.end))
   );

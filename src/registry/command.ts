@@ -9,6 +9,7 @@
  * exit code, the signal or the timeout.
  */
 import { realpathSync, statSync } from "node:fs";
+import { constants } from "node:os";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { Env } from "../config/paths.ts";
 import type { CommandSource } from "../config/schema.ts";
@@ -64,6 +65,8 @@ export interface CommandRun {
   parse?: (stdout: string, output: SourceOutput) => void;
   /** A reason to skip a name the tool returns that is no secret, or undefined to keep it. */
   filter?: (name: string) => string | undefined;
+  /** Shown in the source's report line. */
+  note?: string;
 }
 
 /** The absolute real path of `program`, or why it may not run. */
@@ -157,6 +160,22 @@ async function runChecked(run: CommandRun, context: CommandContext): Promise<Sou
     // Its own session: no terminal to prompt on, and a timeout can end its whole group.
     detached: true,
   });
+  track(child);
+  try {
+    return await collect(child, run, output, fail);
+  } finally {
+    // Whatever it left behind in its group goes too, on success as on failure.
+    untrack(child);
+  }
+}
+
+async function collect(
+  child: Bun.Subprocess<"ignore", "pipe", "ignore">,
+  run: CommandRun,
+  output: SourceOutput,
+  fail: (status: "error" | "not found", error: string) => SourceOutput,
+): Promise<SourceOutput> {
+  const { source } = run;
   const reader = child.stdout.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((done) => {
@@ -168,7 +187,6 @@ async function runChecked(run: CommandRun, context: CommandContext): Promise<Sou
     : await Promise.race([child.exited, timedOut]);
   clearTimeout(timer);
   if (code === "timeout" || code === null) {
-    killGroup(child);
     reader.cancel().catch(() => {});
     return fail(
       "error",
@@ -187,7 +205,48 @@ async function runChecked(run: CommandRun, context: CommandContext): Promise<Sou
       return !reason;
     });
   }
+  if (run.note) output.note = run.note;
   return output;
+}
+
+/**
+ * Commands still running, by process group. Each runs in its own session, so a runner's kill
+ * of ficta's process group misses them: ficta ends them itself on every way out (normal exit,
+ * `process.exit`, SIGTERM, SIGINT, SIGHUP). The signal handlers are armed only while a command
+ * runs: afterwards the launch's own handlers (launch/child.ts) decide what a signal does.
+ */
+const running = new Map<number, Bun.Subprocess>();
+const EXIT_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
+let exitHookArmed = false;
+
+function track(child: Bun.Subprocess): void {
+  if (!exitHookArmed) {
+    process.on("exit", killRunningCommands);
+    exitHookArmed = true;
+  }
+  if (running.size === 0 && process.platform !== "win32") {
+    for (const signal of EXIT_SIGNALS) process.on(signal, onExitSignal);
+  }
+  running.set(child.pid, child);
+}
+
+function untrack(child: Bun.Subprocess): void {
+  killGroup(child);
+  running.delete(child.pid);
+  if (running.size === 0 && process.platform !== "win32") {
+    for (const signal of EXIT_SIGNALS) process.off(signal, onExitSignal);
+  }
+}
+
+function onExitSignal(signal: NodeJS.Signals): void {
+  killRunningCommands();
+  process.exit(128 + (constants.signals[signal] ?? 0));
+}
+
+/** Ends every secret-manager command still running, with whatever it started in its group. */
+function killRunningCommands(): void {
+  for (const child of running.values()) killGroup(child);
+  running.clear();
 }
 
 function killGroup(child: Bun.Subprocess): void {

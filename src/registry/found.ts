@@ -16,6 +16,10 @@ export interface SourceOutput {
   skipped: Record<string, number>;
   /** File and line, exit code or timeout: never a value. */
   error?: string;
+  /** Secret-ish (or included) names that are set but empty. */
+  empty?: string[];
+  /** Something the user should know about this source (never a value). */
+  note?: string;
 }
 
 export function countSkip(skipped: Record<string, number>, reason: string): void {

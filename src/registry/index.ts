@@ -24,11 +24,12 @@ import {
   searchDirectories,
 } from "./dotenv.ts";
 import { countSkip, type Found, type SourceOutput } from "./found.ts";
-import { isOpReference, type OpReference, presetRun } from "./presets.ts";
+import { configuredOpReferences, isOpReference, type OpReference, presetRun } from "./presets.ts";
 import { readProcessEnv } from "./process-env.ts";
 import { reportLines } from "./report.ts";
 import { settingReason } from "./settings.ts";
 import type { Remembered } from "./store.ts";
+import { requiredNames } from "./verdict.ts";
 
 export { reportLines };
 
@@ -47,6 +48,9 @@ export interface SourceReport {
   error?: string;
   /** Names skipped as plain settings, with the reason (`OPENAI_MODEL`: `a model name`). */
   settings?: { name: string; reason: string }[];
+  /** Secret-ish names that are set but empty (the environment). */
+  empty?: string[];
+  note?: string;
 }
 
 export interface Registry {
@@ -103,16 +107,21 @@ export async function loadRegistry(
 
   // Secret managers run while the environment is read and everything is merged.
   const context = { cwd, env, trustRoot: repositoryRoot(cwd) ?? cwd };
-  const references = opReferences(dotenv, env);
+  const references = [
+    ...opReferences(dotenv, env),
+    ...configuredOpReferences(config.onepassword_refs),
+  ];
   const commands = Promise.all([
     ...config.presets.map((preset) => {
-      const run = presetRun(preset, references);
+      const run = presetRun(preset, references, config);
       return "source" in run ? runCommand(run, context) : run;
     }),
     ...config.command.map((source) => runCommand({ source, missing: "error" }, context)),
   ]);
 
-  const collector = new Collector(config.min_len, config.exclude_names, config.include_names);
+  // Names `registry.require` lists are read whatever they are called, like include_names.
+  const include = [...config.include_names, ...requiredNames(settings)];
+  const collector = new Collector(config.min_len, config.exclude_names, include);
   const remembered: Remembered[] = [];
   const sources: SourceReport[] = [];
   const keep = (output: SourceOutput, store: (display: string) => string | null) => {
@@ -128,7 +137,7 @@ export async function loadRegistry(
     }
   };
   for (const output of dotenv) keep(output, (display) => resolve(cwd, display));
-  keep(readProcessEnv(env, config.process_env), (source) => source);
+  keep(readProcessEnv(env, config.process_env, include), (source) => source);
   // Codex's own tokens are stored too: a resumed session may hold an older one the agent read.
   const codexAuth = readCodexAuth(env);
   if (codexAuth.status !== "not found") keep(codexAuth, () => codexAuthPath(env));
@@ -229,7 +238,8 @@ class Collector {
     const always = output.kind === "codex";
     for (const found of output.found) {
       const included = always || this.included.some((glob) => glob.match(found.name));
-      const reason = included || output.kind !== "dotenv"
+      // Dotenv files and secret managers hold a project's whole configuration, settings too.
+      const reason = included || (output.kind !== "dotenv" && output.kind !== "command")
         ? undefined
         : settingReason(found.name, found.value);
       if (!included && this.excluded.some((glob) => glob.match(found.name))) {
@@ -254,6 +264,9 @@ class Collector {
     };
     if (output.error) report.error = output.error;
     if (settings.length) report.settings = settings;
+    if (output.note) report.note = output.note;
+    const empty = output.empty?.filter((name) => !this.excluded.some((glob) => glob.match(name)));
+    if (empty?.length) report.empty = empty;
     return report;
   }
 

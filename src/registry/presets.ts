@@ -3,16 +3,19 @@
  * is on PATH (otherwise its status is "not found"), in the launch directory (Doppler and
  * Infisical scope projects by directory), non-interactively:
  *
- * - doppler:   `doppler secrets download --no-file --format json` (its DOPPLER_PROJECT,
- *              DOPPLER_CONFIG and DOPPLER_ENVIRONMENT entries name the project, not secrets);
- * - infisical: `infisical export --format=json` (the CLI's default environment, `dev`; other
- *              environments through a `[[registry.command]]`);
- * - 1password: every `op://` reference found in the dotenv files and the environment is
- *              resolved at once with `op run --no-masking -- env -0`: the references are handed to
+ * - doppler:   `doppler secrets download --no-file --format json`, with `--project` and
+ *              `--config` from `registry.doppler_project` / `doppler_config` when set (its
+ *              DOPPLER_PROJECT, DOPPLER_CONFIG and DOPPLER_ENVIRONMENT entries name the project,
+ *              not secrets);
+ * - infisical: `infisical export --format=json`, with `--env` and `--projectId` from
+ *              `registry.infisical_env` / `infisical_project_id` (unset, the CLI exports its
+ *              default environment, `dev`, which in CI is rarely the one in use);
+ * - 1password: every `op://` reference found in the dotenv files and the environment, and those
+ *              listed in `registry.onepassword_refs` (`NAME=op://…`), is resolved at once with `op run --no-masking -- env -0`: the references are handed to
  *              `op` in variables of its own environment, and only those variables are read back
  *              from the NUL-separated listing (multi-line values survive).
  */
-import type { PRESETS } from "../config/schema.ts";
+import type { PRESETS, Settings } from "../config/schema.ts";
 import type { CommandRun } from "./command.ts";
 import { countSkip, type SourceOutput } from "./found.ts";
 
@@ -30,16 +33,40 @@ export function isOpReference(value: string): boolean {
   return value.startsWith("op://");
 }
 
+/** `NAME=op://…` entries of `registry.onepassword_refs`; malformed ones are skipped. */
+export function configuredOpReferences(entries: string[]): OpReference[] {
+  return entries.flatMap((entry) => {
+    const eq = entry.indexOf("=");
+    const name = entry.slice(0, eq).trim();
+    const reference = entry.slice(eq + 1).trim();
+    return eq > 0 && isOpReference(reference) ? [{ name, reference }] : [];
+  });
+}
+
 /** How to run a preset, or its final report when there is nothing to run. */
-export function presetRun(preset: Preset, references: OpReference[]): CommandRun | SourceOutput {
+export function presetRun(
+  preset: Preset,
+  references: OpReference[],
+  config: Settings["registry"],
+): CommandRun | SourceOutput {
   const base = { format: "json" as const, timeout_ms: TIMEOUT_MS };
+  const flag = (name: string, value: string) => value ? [name, value] : [];
   switch (preset) {
     case "doppler":
       return {
         source: {
           ...base,
           name: "doppler",
-          argv: ["doppler", "secrets", "download", "--no-file", "--format", "json"],
+          argv: [
+            "doppler",
+            "secrets",
+            "download",
+            "--no-file",
+            "--format",
+            "json",
+            ...flag("--project", config.doppler_project),
+            ...flag("--config", config.doppler_config),
+          ],
           env: ["DOPPLER_*"],
         },
         missing: "not found",
@@ -50,10 +77,19 @@ export function presetRun(preset: Preset, references: OpReference[]): CommandRun
         source: {
           ...base,
           name: "infisical",
-          argv: ["infisical", "export", "--format=json"],
+          argv: [
+            "infisical",
+            "export",
+            "--format=json",
+            ...(config.infisical_env ? [`--env=${config.infisical_env}`] : []),
+            ...(config.infisical_project_id ? [`--projectId=${config.infisical_project_id}`] : []),
+          ],
           env: ["INFISICAL_*"],
         },
         missing: "not found",
+        note: config.infisical_env
+          ? undefined
+          : "the CLI's default environment (dev); set registry.infisical_env",
       };
     case "1password":
       return onePasswordRun(references);

@@ -7,12 +7,15 @@
  * describes the secret rather than holding it (`SSH_AUTH_SOCK`, `TOKEN_URL`, `KEY_ID`,
  * `SESSION_TYPE`, `PASSWORD_MIN_LENGTH`) does not count; the value's shape still can (an
  * `AWS_ACCESS_KEY_ID` is an `AKIA...` id). Long secret words also count at the end of a glued
- * word (`PGPASSWORD`, `GHTOKEN`, `OPENAIAPIKEY`).
+ * word (`PGPASSWORD`, `GHTOKEN`, `OPENAIAPIKEY`); `API` and `ADMIN` count only as the last word
+ * (`SENDGRID_API`, `ALGOLIA_ADMIN`, not `API_URL`). After a webhook word (`SLACK_HOOK_URL`) the
+ * URL is the secret itself.
  */
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Env } from "../config/paths.ts";
 import { looksLikeCredential } from "../engine/shapes.ts";
+import { nameMatcher, platformNames } from "./ci-platforms.ts";
 import { countSkip, type SourceOutput } from "./found.ts";
 
 const SECRET_WORDS = new Set([
@@ -28,6 +31,7 @@ const SECRET_WORDS = new Set([
   "PASSWD",
   "PASS",
   "PWD",
+  "PW",
   "PASSPHRASE",
   "PASSCODE",
   "AUTH",
@@ -48,8 +52,28 @@ const SECRET_WORDS = new Set([
   "OTP",
   "TOTP",
   "WEBHOOK",
+  "WEBHOOKS",
+  "HOOK",
+  "HOOKS",
   "CONNECTIONSTRING",
+  "MASTER",
+  "SIGNING",
+  "KEYSTORE",
+  "KEYSTORES",
+  "KEYCHAIN",
+  "KUBECONFIG",
+  "PFX",
+  "P12",
 ]);
+
+/**
+ * Words that hold a secret only as the last word of the name: `SENDGRID_API`, `DD_API`,
+ * `ALGOLIA_ADMIN` are keys, while `API_URL`, `OPENAI_API_BASE` and `ADMIN_EMAIL` are not.
+ */
+const LAST_WORD_SECRETS = new Set(["API", "ADMIN"]);
+
+/** Words after which a URL is itself the secret (a webhook's URL carries its token). */
+const URL_SECRETS = new Set(["WEBHOOK", "WEBHOOKS", "HOOK", "HOOKS"]);
 
 /** Secret words long enough to be recognised at the end of a glued word such as `PGPASSWORD`. */
 const GLUED_SUFFIXES = [
@@ -141,6 +165,7 @@ const QUALIFIERS = new Set([
   "MANAGER",
   "DESKTOP",
   "BUS",
+  "BRANCH",
 ]);
 
 /** Well-known variables whose names contain a secret word but whose values never are secrets. */
@@ -159,15 +184,15 @@ export function isSecretishName(name: string): boolean {
     const word = words[i];
     if (
       SECRET_WORDS.has(word) || SECRET_WORDS.has(word + (words[i + 1] ?? "")) ||
-      GLUED_SUFFIXES.some((suffix) => word.endsWith(suffix))
+      GLUED_SUFFIXES.some((suffix) => word.endsWith(suffix)) ||
+      (i === words.length - 1 && LAST_WORD_SECRETS.has(word))
     ) {
       last = i;
     }
   }
   if (last < 0) return false;
   const after = words.slice(last + 1);
-  // A webhook's URL is the secret itself.
-  const describes = words[last] === "WEBHOOK"
+  const describes = URL_SECRETS.has(words[last])
     ? after.some((w) => QUALIFIERS.has(w) && w !== "URL" && w !== "URI")
     : after.some((w) => QUALIFIERS.has(w));
   return !describes;
@@ -183,23 +208,45 @@ function isExistingPath(value: string, env: Env): boolean {
   return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
-export function readProcessEnv(env: Env, mode: "secret-ish" | "all" | "off"): SourceOutput {
+/**
+ * `include` (names or `*` patterns) are protected whatever their name or value looks like. A
+ * secret-ish variable that is set but empty is listed in `empty`: in CI it is usually a secret
+ * the job was not given (a fork's pull request, a missing mapping). In `all` mode, the
+ * variables the system and the detected CI platform set for every job are skipped.
+ */
+export function readProcessEnv(
+  env: Env,
+  mode: "secret-ish" | "all" | "off",
+  include: readonly string[] = [],
+): SourceOutput {
   const output: SourceOutput = {
     kind: "env",
     name: "environment",
     status: mode === "off" ? "disabled" : "loaded",
     found: [],
     skipped: {},
+    empty: [],
   };
   if (mode === "off") return output;
+  const included = nameMatcher(include);
+  const { isPlatformName } = platformNames(env);
   for (const [name, value] of Object.entries(env)) {
     // ficta's own settings are not secrets; its surrogate key is protected by the registry itself.
-    if (value === undefined || value === "" || name.startsWith("FICTA_")) continue;
-    if (mode === "secret-ish") {
-      if (looksLikeCredential(value)) {
-        output.found.push({ name, value });
+    if (value === undefined || name.startsWith("FICTA_")) continue;
+    if (value === "") {
+      if (included(name) || isSecretishName(name)) output.empty!.push(name);
+      continue;
+    }
+    if (included(name) || looksLikeCredential(value)) {
+      output.found.push({ name, value });
+      continue;
+    }
+    if (mode === "all") {
+      if (!isSecretishName(name) && isPlatformName(name)) {
+        countSkip(output.skipped, "CI or system variable");
         continue;
       }
+    } else {
       if (!isSecretishName(name)) {
         countSkip(output.skipped, "not secret-ish");
         continue;

@@ -24,6 +24,8 @@ function describe(source: SourceReport): string {
       : reasons.map(([reason, n]) => `${n} ${reason}`).join(", ");
     parts.push(`${total} skipped: ${why}`);
   }
+  if (source.empty?.length) parts.push(`empty: ${source.empty.join(", ")}`);
+  if (source.note) parts.push(source.note);
   return parts.join(", ");
 }
 

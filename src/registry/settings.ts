@@ -48,6 +48,21 @@ const SHORT_WORD = /^[a-z]+(?:[-_](?:[a-z]+|\d{1,3}))*$/;
 const WORD_PART = /^(?!.*[b-df-hj-np-tv-xz]{4})[a-z]{1,10}$/;
 /** Longer than this, a word-like value may be a passphrase; protected. */
 const SHORT_WORD_MAX = 16;
+/**
+ * A URL whose path carries a token (webhooks: `/api/webhooks/123/<random>`): a long segment mixing
+ * letters and digits, or any very long segment.
+ */
+function tokenInPath(url: string): boolean {
+  return url.split(/[/?#&=.]/).some((part) =>
+    part.length >= 24 || (part.length >= 16 && /\d/.test(part) && /[a-z]/i.test(part))
+  );
+}
+
+/**
+ * A lower-case DNS name with a letters-only top-level label, maybe a port: `db.internal`,
+ * `redis.prod.example.com:6379` (secret managers hold these next to the secrets).
+ */
+const HOST_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}(?::\d{1,5})?$/;
 /** Query parameters that carry credentials, so the URL is not "without credentials". */
 const SECRET_QUERY = /[?&](?:[a-z_]*(?:key|token|secret|sig|signature|password|pass|pwd|auth))=/i;
 
@@ -69,7 +84,10 @@ function settingShape(name: string, text: string): string | undefined {
   if (LOG_LEVELS.has(lower)) return "a log level";
   if (MIME_TYPE.test(text)) return "a MIME type";
   if (MODEL_SLUG.test(text) && text.length <= 64) return "a model name";
-  if (PLAIN_URL.test(text) && !SECRET_QUERY.test(text)) return "a URL without credentials";
+  if (PLAIN_URL.test(text) && !SECRET_QUERY.test(text) && !tokenInPath(text)) {
+    return "a URL without credentials";
+  }
+  if (HOST_NAME.test(text)) return "a host name";
   if (
     text.length <= SHORT_WORD_MAX && SHORT_WORD.test(text) &&
     text.split(/[-_]/).every((part) =>

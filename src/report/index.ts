@@ -7,4 +7,4 @@ export {
   stageClock,
 } from "./entry.ts";
 export { PID_FILE, pruneSessions, SESSION_DIR } from "./retention.ts";
-export { createSession, type Session, type SessionTotals, stepSummary } from "./session.ts";
+export { createSession, type Session, type SessionTotals } from "./session.ts";

@@ -1,12 +1,14 @@
 /**
  * One launch's log: `~/.ficta/logs/<session>/requests.jsonl` (0600, directory 0700), the session's
- * totals, the exit summary and the CI step summary. Counts and names only, never a value.
+ * totals, the exit summary and the requests the CI summary lists. Counts and names only, never a
+ * value.
  */
 import { appendFileSync, closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { Settings } from "../config/schema.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { ensurePrivateDir, writePrivateFile } from "../config/private-files.ts";
+import type { RefusedRequest } from "./ci.ts";
 import { redactedTotal, type RequestEntry } from "./entry.ts";
 import { PID_FILE, pruneSessions } from "./retention.ts";
 
@@ -37,33 +39,47 @@ export interface Session {
   /** With `log.bodies`: a body exactly as sent upstream (already redacted). No-op otherwise. */
   recordBody(time: string, method: string, upstream: string, body: Uint8Array): void;
   totals(): SessionTotals;
+  /** Requests ficta answered itself or the upstream failed (the first 100), for the CI summary. */
+  refusedRequests(): RefusedRequest[];
   /** The exit line, for `say()` (no `ficta: ` prefix). */
   summaryLine(): string;
   /** Appends the Markdown summary to `$GITHUB_STEP_SUMMARY` when set; returns whether it did. */
-  writeStepSummary(env: Env): boolean;
   close(): void;
 }
 
 const MiB = 1024 * 1024;
+const MAX_LISTED = 100;
 
-/** Prunes old sessions, then creates this one's directory and log file. */
-export function createSession(settings: Settings, env: Env, now: Date = new Date()): Session {
-  const logs = paths(env).logs;
-  ensurePrivateDir(logs);
-  const { removed } = pruneSessions(
-    logs,
-    settings.log.keep_sessions,
-    settings.log.max_total_mb * MiB,
-  );
+/**
+ * Prunes old sessions, then creates this one's directory and log file under `logs` (default:
+ * `~/.ficta/logs`). With `logs` null nothing is written: `log.enabled = false`.
+ */
+export function createSession(
+  settings: Settings,
+  env: Env,
+  now: Date = new Date(),
+  logs: string | null = paths(env).logs,
+): Session {
   const id = sessionId(now);
-  const dir = join(logs, id);
-  ensurePrivateDir(dir);
-  // Tells a ficta launched meanwhile not to prune this session while it runs.
-  writePrivateFile(join(dir, PID_FILE), String(process.pid));
-  const requestsLog = join(dir, "requests.jsonl");
-  const bodiesLog = settings.log.bodies ? join(dir, "bodies.jsonl") : null;
-  let fd: number | null = openSync(requestsLog, "a", 0o600);
+  let removed: string[] = [];
+  let dir = "";
+  let requestsLog = "";
+  let bodiesLog: string | null = null;
+  let fd: number | null = null;
+  if (logs !== null) {
+    ensurePrivateDir(logs);
+    removed = pruneSessions(logs, settings.log.keep_sessions, settings.log.max_total_mb * MiB)
+      .removed;
+    dir = join(logs, id);
+    ensurePrivateDir(dir);
+    // Tells a ficta launched meanwhile not to prune this session while it runs.
+    writePrivateFile(join(dir, PID_FILE), String(process.pid));
+    requestsLog = join(dir, "requests.jsonl");
+    bodiesLog = settings.log.bodies ? join(dir, "bodies.jsonl") : null;
+    fd = openSync(requestsLog, "a", 0o600);
+  }
   let failedWrites = 0;
+  const refused: RefusedRequest[] = [];
 
   const names = new Set<string>();
   const totals: SessionTotals = {
@@ -93,6 +109,11 @@ export function createSession(settings: Settings, env: Env, now: Date = new Date
       totals.replacements += redactedTotal(entry);
       totals.restored += entry.restored;
       totals.unrestorable += entry.unknownSurrogates;
+      if ((entry.refused || entry.status >= 500) && refused.length < MAX_LISTED) {
+        const { time, method, path, status } = entry;
+        refused.push({ time, method, path, status, reason: entry.refused ?? "upstream error" });
+      }
+      if (logs === null) return;
       try {
         if (fd === null) throw new Error("closed");
         writeSync(fd, JSON.stringify(entry) + "\n");
@@ -115,30 +136,20 @@ export function createSession(settings: Settings, env: Env, now: Date = new Date
       }
     },
     totals: () => ({ ...totals }),
+    refusedRequests: () => [...refused],
     summaryLine() {
       const t = totals;
       let line = `kept ${t.valuesKeptOut} protected value(s) out of ${t.requests} request(s)` +
         ` (${t.replacements} replacement(s)), ${t.blocked} blocked`;
       if (t.refused) line += `, ${t.refused} refused`;
-      line += `, ${t.unrestorable} unrestorable surrogate token(s); log: ${requestsLog}`;
+      line += `, ${t.unrestorable} unrestorable surrogate token(s); log: ${requestsLog || "off"}`;
       if (failedWrites) line += ` (incomplete: ${failedWrites} write(s) failed)`;
       return line;
-    },
-    writeStepSummary(env) {
-      const file = env.GITHUB_STEP_SUMMARY;
-      if (!file) return false;
-      try {
-        appendFileSync(file, stepSummary(totals));
-        return true;
-      } catch {
-        // A summary that cannot be written must not change the job's exit code.
-        return false;
-      }
     },
     close() {
       if (fd !== null) closeSync(fd);
       fd = null;
-      rmSync(join(dir, PID_FILE), { force: true });
+      if (dir) rmSync(join(dir, PID_FILE), { force: true });
     },
   };
   return session;
@@ -158,26 +169,4 @@ function utf8(bytes: Uint8Array): string | null {
   } catch {
     return null;
   }
-}
-
-/** GitHub Actions job summary: counts only (the page may be visible to everyone with read access). */
-export function stepSummary(t: SessionTotals): string {
-  const lines = [
-    // A blank line first, so the heading never runs on from an earlier step's last line.
-    "",
-    "### ficta",
-    "",
-    "| Protected values kept out | Requests | Blocked | Unrestorable surrogates |",
-    "|---:|---:|---:|---:|",
-    `| ${t.valuesKeptOut} | ${t.requests} | ${t.blocked} | ${t.unrestorable} |`,
-    "",
-  ];
-  if (t.blocked) {
-    lines.push(
-      `ficta refused ${t.blocked} request(s) that would have sent a protected value to the model; ` +
-        "Codex's output shows why.",
-      "",
-    );
-  }
-  return lines.join("\n");
 }

@@ -73,6 +73,12 @@ describe("precedence: environment > file > defaults", () => {
     expect(settings.log.quiet).toBe(true);
     expect(settings.log.bodies).toBe(true);
     expect(settings.codex.path).toBe("/opt/codex");
+    const names = parseConfig(undefined, FILE, {
+      FICTA_REQUIRE_REGISTRY: "DB_PASSWORD, STRIPE_KEY",
+      FICTA_REGISTRY_INCLUDE_NAMES: "APP_*,DATABASE_URL",
+    }).settings.registry;
+    expect(names.require).toEqual(["DB_PASSWORD", "STRIPE_KEY"]);
+    expect(names.include_names).toEqual(["APP_*", "DATABASE_URL"]);
   });
 
   test("lists: comma-separated or JSON in the environment", () => {
@@ -163,9 +169,9 @@ describe("errors name the file (or variable), the key and what was expected", ()
     expect(number.message).toBe(
       "environment variable FICTA_REGISTRY_MIN_LEN (key registry.min_len): expected number, received string",
     );
-    const bool = failure(undefined, { FICTA_REQUIRE_REGISTRY: "maybe" });
-    expect(bool.message).toContain("FICTA_REQUIRE_REGISTRY: expected 1/0, true/false");
-    expect(bool.key).toBe("registry.require");
+    const bool = failure(undefined, { FICTA_QUIET: "maybe" });
+    expect(bool.message).toContain("FICTA_QUIET: expected 1/0, true/false");
+    expect(bool.key).toBe("log.quiet");
     const json = failure(undefined, { FICTA_REGISTRY_COMMAND: "[oops" });
     expect(json.message).toContain("FICTA_REGISTRY_COMMAND: expected a JSON array");
     const upstream = failure(undefined, { FICTA_OPENAI_UPSTREAM: "http://example.test" });

@@ -241,7 +241,7 @@ describe("refused: started through ficta, these never start", () => {
             cwd: dirs.project,
             env,
           });
-          expect(result.code).toBe(2);
+          expect(result.code).toBe(78);
           const lines = result.stderr.trim().split("\n");
           expect(lines.length).toBe(1);
           expect(lines[0]).toStartWith("ficta: refusing to start this through the airlock: ");
@@ -264,7 +264,7 @@ describe("refused: started through ficta, these never start", () => {
       cwd: dirs.project,
       env,
     });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(78);
     expect(result.stderr).toContain("CODEX_EXEC_SERVER_URL");
     expect(existsSync(join(dirs.fictaHome, "logs"))).toBe(false);
   });
@@ -292,7 +292,7 @@ test.skipIf(!PRIVATE_ETC)(
       ["unshare", "-m", "sh", "-c", `mount --bind ${shQuote(etc)} /etc && exec ${ficta}`],
       { cwd: dirs.project, env: baseEnv(dirs) },
     );
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(78);
     expect(result.stderr).toContain(
       "ficta: refusing to start this through the airlock: /etc/codex/managed_config.toml sets " +
         "model_provider, which outrank ficta's overrides",

@@ -158,40 +158,41 @@ describe("refusals", () => {
     expect(existsSync(s.out)).toBe(false);
   });
 
-  test("FICTA_REQUIRE_REGISTRY=1 with nothing to protect: exit 2, Codex not run", async () => {
+  test("FICTA_REQUIRE_REGISTRY=1 with nothing to protect: exit 78, Codex not run", async () => {
     const s = setup("require");
     s.env.FICTA_REQUIRE_REGISTRY = "1";
     s.env.FICTA_REGISTRY_DOTENV = "0";
     const result = await ficta(["exec", "hi"], s);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("refusing to launch: no protected value was loaded");
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain("refusing to launch");
+    expect(result.stderr).toContain("no protected value was loaded from any source");
     expect(existsSync(s.out)).toBe(false);
   });
 
-  test("FICTA_REQUIRE_REGISTRY=1 with a failing source: exit 2, naming it", async () => {
+  test("FICTA_REQUIRE_REGISTRY=1 with a failing source: exit 78, naming it", async () => {
     const s = setup("require-failed");
     s.env.FICTA_REQUIRE_REGISTRY = "1";
     s.env.FICTA_REGISTRY_COMMAND = JSON.stringify([{ name: "broken-vault", argv: ["false"] }]);
     const result = await ficta(["exec", "hi"], s);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain("refusing to launch: source(s) failed: broken-vault");
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain("source broken-vault failed (exited with code 1)");
     expect(existsSync(s.out)).toBe(false);
   });
 
-  test("a configuration error: exit 2 with its message, Codex not run", async () => {
+  test("a configuration error: exit 78 (refused) with its message, Codex not run", async () => {
     const s = setup("config");
     s.env.FICTA_QUIET = "perhaps";
     const result = await ficta(["exec", "hi"], s);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(78);
     expect(result.stderr).toBe("ficta: FICTA_QUIET: expected 1/0, true/false, yes/no or on/off\n");
     expect(existsSync(s.out)).toBe(false);
   });
 
-  test("a malformed FICTA_SURROGATE_KEY: exit 2 with a message that does not quote it", async () => {
+  test("a malformed FICTA_SURROGATE_KEY: exit 70 with a message that does not quote it", async () => {
     const s = setup("bad-key");
     s.env.FICTA_SURROGATE_KEY = "not-a-key-e2e-marker";
     const result = await ficta(["exec", "hi"], s);
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(70);
     expect(result.stderr).toContain("ficta: FICTA_SURROGATE_KEY is malformed");
     expect(result.stderr).not.toContain("e2e-marker");
     expect(existsSync(s.out)).toBe(false);

@@ -73,6 +73,8 @@ export function fakes(): [format: string, variant: string, credential: string][]
     ["google-api-key", "AIza", `AIza${random(BASE64URL, 35)}`],
     ["npm", "granular token", `npm_${random(BASE62, 36)}`],
     ["huggingface", "user token", `hf_${random(UPPER + LOWER, 34)}`],
+    ["sendgrid", "api key", `SG.${random(BASE64URL, 22)}.${random(BASE64URL, 43)}`],
+    ["mailgun", "private api key", `key-${random(HEX, 32)}`],
     ["jwt", "HS256", jwt({ sub: crypto.randomUUID(), iat: 1_700_000_000, exp: 1_900_000_000 })],
     [
       "jwt",
@@ -82,6 +84,23 @@ export function fakes(): [format: string, variant: string, credential: string][]
       }.${random(BASE64URL, 22)}`,
     ],
   ];
+}
+
+/** A Slack incoming webhook URL and its secret last segment. */
+export function slackWebhook(): { url: string; secret: string } {
+  const secret = random(BASE62, 24);
+  return {
+    url: `https://hooks.slack.com/services/T${random(UPPER + DIGITS, 10)}/B${
+      random(UPPER + DIGITS, 10)
+    }/${secret}`,
+    secret,
+  };
+}
+
+/** A Sentry DSN and its key. */
+export function sentryDsn(): { url: string; secret: string } {
+  const secret = random(HEX, 32);
+  return { url: `https://${secret}@o${digits(6)}.ingest.sentry.io/${digits(7)}`, secret };
 }
 
 /** A PEM block of a freshly generated key. */

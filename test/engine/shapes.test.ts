@@ -13,6 +13,8 @@ import {
   pem,
   prompt,
   random,
+  sentryDsn,
+  slackWebhook,
   toolCall,
   toolOutput,
 } from "./shapes-fakes.ts";
@@ -97,6 +99,24 @@ describe("each format is detected where secrets really leak", () => {
     const secret = random(BASE62, 18) + "/" + random(BASE62, 10) + "/" + random(BASE62, 10);
     const escaped = secret.replaceAll("/", "\\/");
     only(`{"aws_secret_access_key":"${escaped}"}`, "aws-secret-key", secret, escaped);
+  });
+
+  test("Slack webhooks and Sentry DSNs: the secret part is the match, raw and JSON-escaped", () => {
+    for (const { url, secret } of [slackWebhook(), sentryDsn()]) {
+      const format = url.includes("slack") ? "slack-webhook" : "sentry-dsn";
+      only(prompt(`post errors to ${url} please`), format, secret);
+      only(toolOutput(`ALERTS=${url}\n`), format, secret);
+      only(JSON.stringify(url), format, secret);
+      expect(looksLikeCredential(url)).toBe(true);
+      expect(looksLikeCredential(`${url} and more`)).toBe(false);
+    }
+    // Lookalikes: no secret segment, a placeholder, another host.
+    expect(
+      findShapes("https://hooks.slack.com/services/TXXXXXXXX/BXXXXXXXX/XXXXXXXXXXXXXXXXXXXXXXXX"),
+    )
+      .toEqual([]);
+    expect(findShapes(`https://${"0".repeat(32)}@o1.ingest.sentry.io/1`)).toEqual([]);
+    expect(findShapes(`https://${sentryDsn().secret}@example.com/1`)).toEqual([]);
   });
 
   test("URLs with an inline password: the password is the match, decoded", () => {
@@ -200,6 +220,7 @@ describe("disabled formats", () => {
       `mysql://root:${random(BASE62, 16)}@db/x`,
     ]);
     all.push(["aws-secret-key", `AWS_SECRET_ACCESS_KEY=${random(BASE64, 40)}`]);
+    all.push(["slack-webhook", slackWebhook().url], ["sentry-dsn", sentryDsn().url]);
     const text = all.map(([, c]) => c).join("\n");
     expect(new Set(findShapes(text).map((m) => m.format))).toEqual(new Set(SHAPE_FORMATS));
     for (const format of SHAPE_FORMATS) {
@@ -220,10 +241,14 @@ describe("disabled formats", () => {
       "google-api-key",
       "huggingface",
       "jwt",
+      "mailgun",
       "npm",
       "openai",
       "private-key",
+      "sendgrid",
+      "sentry-dsn",
       "slack",
+      "slack-webhook",
       "stripe",
       "url-password",
     ]);

@@ -52,6 +52,23 @@ describe("secret-ish names", () => {
     "AZURE_STORAGE_CONNECTION_STRING",
     "API_KEY_2",
     "KEY",
+    // Issue 19's list, each of which reached the model verbatim before.
+    "SOME_SERVICE_PW",
+    "DB_PW",
+    "SMTP_PW",
+    "DB_PWD",
+    "SLACK_HOOK_URL",
+    "SENDGRID_API",
+    "MAILGUN_API",
+    "KUBE_CONFIG_DATA",
+    "KUBECONFIG",
+    "SIGNING_KEYSTORE_B64",
+    "ENCRYPTION_MASTER",
+    "DD_API",
+    "HEROKU_API",
+    "ALGOLIA_ADMIN",
+    "APP_SIGNING",
+    "ANDROID_KEYSTORE",
   ];
   const notSecret = [
     "PWD",
@@ -102,6 +119,15 @@ describe("secret-ish names", () => {
     "SESSION_TIMEOUT",
     "GIT_CREDENTIAL_HELPER",
     "DATABASE_URL",
+    "API_URL",
+    "OPENAI_API_BASE",
+    "API_VERSION",
+    "ADMIN_EMAIL",
+    "ADMIN_USER",
+    "MASTER_BRANCH",
+    "GIT_HOOKS_PATH",
+    "KEYSTORE_PATH",
+    "SIGNING_KEY_ID",
   ];
   test.each(secret)("%s is secret-ish", (name) => expect(isSecretishName(name)).toBe(true));
   test.each(notSecret)("%s is not", (name) => expect(isSecretishName(name)).toBe(false));
@@ -172,10 +198,61 @@ describe("readProcessEnv", () => {
   });
 
   test("all takes every variable; off takes none; FICTA_* never", () => {
-    const env = { HOME: "/home/someone", FICTA_SURROGATE_KEY: fake(64), FICTA_HOME: "/x/y/z/w" };
-    expect(readProcessEnv(env, "all").found).toEqual([{ name: "HOME", value: "/home/someone" }]);
+    const env = {
+      HOME: "/home/someone",
+      APP_SETTING: "some plain value",
+      FICTA_SURROGATE_KEY: fake(64),
+      FICTA_HOME: "/x/y/z/w",
+    };
+    // HOME is the system's own: skipped, like the CI platform's variables (ci-platforms.ts).
+    const all = readProcessEnv(env, "all");
+    expect(all.found).toEqual([{ name: "APP_SETTING", value: "some plain value" }]);
+    expect(all.skipped).toEqual({ "CI or system variable": 1 });
     const off = readProcessEnv(env, "off");
     expect(off.status).toBe("disabled");
     expect(off.found).toEqual([]);
+  });
+});
+
+describe("readProcessEnv for CI", () => {
+  test("include_names forces names and patterns; empty secret-ish variables are listed", () => {
+    const env = {
+      APP_CONFIG: "plain-looking-value",
+      CUSTOM_THING: "another-plain-value",
+      DB_PASSWORD: "",
+      STRIPE_KEY: "",
+      EMPTY_PLAIN: "",
+      APP_EMPTY: "",
+    };
+    const read = readProcessEnv(env, "secret-ish", ["APP_*", "CUSTOM_THING"]);
+    expect(read.found.map((f) => f.name).sort()).toEqual(["APP_CONFIG", "CUSTOM_THING"]);
+    expect(read.empty).toEqual(["DB_PASSWORD", "STRIPE_KEY", "APP_EMPTY"]);
+  });
+
+  test("all under GitHub Actions skips the runner's own variables, never a secret-ish one", () => {
+    const token = fake(40);
+    const env = {
+      GITHUB_ACTIONS: "true",
+      CI: "true",
+      HOME: "/home/runner",
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      GITHUB_WORKSPACE: "/home/runner/work/app/app",
+      GITHUB_REPOSITORY: "someone/app",
+      RUNNER_TEMP: "/home/runner/work/_temp",
+      ACTIONS_RUNTIME_TOKEN: token,
+      GITHUB_TOKEN: token + "x",
+      APP_DATABASE_URL: "postgres://db.internal/app",
+    };
+    const read = readProcessEnv(env, "all");
+    expect(read.found.map((f) => f.name).sort()).toEqual([
+      "ACTIONS_RUNTIME_TOKEN",
+      "APP_DATABASE_URL",
+      "GITHUB_TOKEN",
+    ]);
+    // Without the platform detected, its variables are protected like any other.
+    const { GITHUB_ACTIONS: _, ...elsewhere } = env;
+    expect(readProcessEnv(elsewhere, "all").found.map((f) => f.name)).toContain(
+      "GITHUB_WORKSPACE",
+    );
   });
 });

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
 import { linePieces, loadRegistry, reportLines } from "../../src/registry/index.ts";
+import { launchRefusals } from "../../src/registry/verdict.ts";
 
 const fake = () => crypto.randomUUID().replaceAll("-", "");
 
@@ -130,7 +131,8 @@ describe.if(process.platform !== "win32")("loadRegistry", () => {
     const byValue = new Map(registry.secrets.map((s) => [s.value, s]));
     expect(byValue.get(key)).toEqual({ name: "FICTA_SURROGATE_KEY", source: "ficta", value: key });
     expect(byValue.get(keyFile)?.source).toBe("ficta");
-    expect(registry.sources.find((s) => s.name === "environment")?.values).toBe(2); // PATH, HOME
+    // PATH and HOME are the system's own, skipped even in `all` mode.
+    expect(registry.sources.find((s) => s.name === "environment")?.values).toBe(0);
     expect(reportLines(registry).join("\n")).not.toContain("ficta");
   });
 
@@ -196,6 +198,92 @@ printf 'PATH=%s\\0' "$PATH"`,
     expect(reportLines(registry).at(-1)).toBe("registry: 1password (2 values)");
   });
 
+  test("presets take their project, config and environment from config", async () => {
+    const { cwd, env, tool } = project();
+    const [fromDoppler, fromInfisical, fromOp] = [fake(), fake(), fake()];
+    tool(
+      "doppler",
+      `[ "$*" = "secrets download --no-file --format json --project backend --config prd" ] || exit 9
+echo '{"PAYMENT_TOKEN": "${fromDoppler}"}'`,
+    );
+    tool(
+      "infisical",
+      `[ "$*" = "export --format=json --env=prod --projectId=p-123" ] || exit 9
+[ "$INFISICAL_TOKEN" = "machine-token" ] || exit 8
+echo '[{"key": "QUEUE_SECRET", "value": "${fromInfisical}"}]'`,
+    );
+    tool(
+      "op",
+      `[ "$(printenv FICTA_OP_REF_0)" = "op://ci/stripe/credential" ] || exit 9
+printf 'FICTA_OP_REF_0=%s\0' '${fromOp}'`,
+    );
+    const registry = await loadRegistry(
+      settings({
+        presets: ["doppler", "infisical", "1password"],
+        doppler_project: "backend",
+        doppler_config: "prd",
+        infisical_env: "prod",
+        infisical_project_id: "p-123",
+        onepassword_refs: ["STRIPE_KEY=op://ci/stripe/credential", "malformed"],
+      }),
+      { cwd, env: { ...env, INFISICAL_TOKEN: "machine-token" } },
+    );
+    expect(reportLines(registry).join("\n")).not.toContain("default environment");
+    const managed = registry.secrets.filter((s) => !["ficta", "environment"].includes(s.source));
+    expect(managed.map((s) => [s.source, s.name]))
+      .toEqual([
+        ["doppler", "PAYMENT_TOKEN"],
+        ["infisical", "QUEUE_SECRET"],
+        ["1password", "STRIPE_KEY"],
+      ]);
+    expect(registry.secrets.map((s) => s.value)).toEqual(
+      expect.arrayContaining([fromDoppler, fromInfisical, fromOp]),
+    );
+  });
+
+  test("secret-manager output: plain settings skipped and named, secrets kept, include_names forces", async () => {
+    const { cwd, env, tool } = project();
+    const token = fake();
+    const webhook = `https://chat.example.test/api/webhooks/12345678/${fake()}`;
+    tool(
+      "doppler",
+      `cat <<'EOF'
+${
+        JSON.stringify({
+          NODE_ENV: "production",
+          APP_URL: "https://app.internal.test",
+          DB_HOST: "db.internal.test:5432",
+          LOG_LEVEL: "debug",
+          ALERTS_URL: webhook,
+          PAYMENT_TOKEN: token,
+          APP_REGION: "eu-central",
+        })
+      }
+EOF`,
+    );
+    const registry = await loadRegistry(
+      settings({ presets: ["doppler"], include_names: ["APP_REGION"] }),
+      { cwd, env },
+    );
+    const fromDoppler = registry.secrets.filter((s) => s.source === "doppler");
+    expect(fromDoppler.map((s) => s.name).sort()).toEqual(
+      ["ALERTS_URL", "APP_REGION", "PAYMENT_TOKEN"],
+    );
+    expect(reportLines(registry).at(-1)).toBe(
+      "registry: doppler (3 values, 4 skipped: 3 a setting (NODE_ENV, APP_URL, DB_HOST), " +
+        "1 shorter than min_len)",
+    );
+  });
+
+  test("infisical without registry.infisical_env says it exported the CLI's default", async () => {
+    const { cwd, env, tool } = project();
+    tool("infisical", `echo '[{"key": "QUEUE_SECRET", "value": "${fake()}"}]'`);
+    const registry = await loadRegistry(settings({ presets: ["infisical"] }), { cwd, env });
+    expect(reportLines(registry).at(-1)).toBe(
+      "registry: infisical (1 value, the CLI's default environment (dev); set registry.infisical_env)",
+    );
+  });
+
   test("1password without references does not run op", async () => {
     const { cwd, env, tool } = project();
     tool("op", "exit 1");
@@ -240,5 +328,44 @@ describe("timing", () => {
       `loadRegistry, 100 values: p50 ${runs[10].toFixed(2)} ms, max ${runs[19].toFixed(2)} ms`,
     );
     expect(runs[10]).toBeLessThan(10);
+  });
+});
+
+describe("launchRefusals (registry.require)", () => {
+  const run = (registry: Record<string, unknown>, env: Record<string, string>) =>
+    loadRegistry(settings({ dotenv: false, ...registry }), { cwd: project().cwd, env })
+      .then((loaded) => launchRefusals(loaded, settings({ dotenv: false, ...registry })));
+
+  test("off: nothing refuses", async () => {
+    expect(await run({}, {})).toEqual([]);
+  });
+
+  test("Codex's own key never counts; empty variables and a missing preset refuse", async () => {
+    const base = { PATH: "/nonexistent", CODEX_API_KEY: `sk-proj-${fake()}${fake()}` };
+    expect(await run({ require: true }, base)).toEqual([
+      "nothing is protected but Codex's own credentials",
+    ]);
+    const problems = await run(
+      { require: true, presets: ["doppler"] },
+      { ...base, DB_PASSWORD: "", SERVICE_TOKEN: fake() },
+    );
+    expect(problems.join("\n")).toContain("configured preset doppler is missing");
+    expect(problems.join("\n")).toContain("empty variable(s) DB_PASSWORD");
+    // Excluded names are no longer required to be set.
+    expect(
+      await run({ require: true, exclude_names: ["DB_*"] }, {
+        ...base,
+        DB_PASSWORD: "",
+        SERVICE_TOKEN: fake(),
+      }),
+    ).toEqual([]);
+  });
+
+  test("a list of names: each must be protected; listed names are read whatever they are called", async () => {
+    const env = { PATH: "/nonexistent", PLAIN_NAMED: fake(), SERVICE_TOKEN: fake() };
+    expect(await run({ require: ["PLAIN_NAMED", "SERVICE_TOKEN"] }, env)).toEqual([]);
+    expect(await run({ require: ["PLAIN_NAMED", "ABSENT_ONE"] }, env)).toEqual([
+      "required name(s) ABSENT_ONE not protected by any source (unset, empty, excluded or shorter than registry.min_len)",
+    ]);
   });
 });

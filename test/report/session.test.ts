@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -16,8 +17,8 @@ import {
   PID_FILE,
   pruneSessions,
   type RequestEntry,
-  stepSummary,
 } from "../../src/report/index.ts";
+import { writeStepSummary } from "../../src/report/ci.ts";
 
 let home: string;
 beforeEach(() => (home = mkdtempSync(join(tmpdir(), "ficta-report-test-"))));
@@ -111,26 +112,64 @@ describe("session log", () => {
     expect(session.summaryLine()).toContain("(incomplete: 1 write(s) failed)");
   });
 
-  test("GITHUB_STEP_SUMMARY: Markdown appended with counts only", () => {
+  test("GITHUB_STEP_SUMMARY: Markdown appended with the session, counts and refused requests, no name", () => {
     const session = createSession(settings(), { FICTA_HOME: home });
     session.record(entry({ redacted: { body: { SECRET_NAME: 4 } } }));
     session.record(
-      entry({ status: 400, blocked: true, blockedNames: ["OTHER_NAME"], refused: "blocked" }),
+      entry({
+        path: "/v1/responses",
+        status: 400,
+        blocked: true,
+        blockedNames: ["OTHER_NAME"],
+        refused: "blocked",
+      }),
     );
     const file = join(home, "summary.md");
     writeFileSync(file, "# earlier step\n");
-    expect(session.writeStepSummary({})).toBe(false);
-    expect(session.writeStepSummary({ GITHUB_STEP_SUMMARY: join(home, "no", "such", "dir") })).toBe(
-      false,
-    );
-    expect(session.writeStepSummary({ GITHUB_STEP_SUMMARY: file })).toBe(true);
+    const outcome = {
+      kind: "blocked" as const,
+      exitCode: 65,
+      codexExit: 1,
+      sessionId: session.id,
+      totals: session.totals(),
+      refused: session.refusedRequests(),
+    };
+    expect(writeStepSummary({}, outcome)).toBe(false);
+    expect(writeStepSummary({ GITHUB_STEP_SUMMARY: join(home, "no", "such", "dir") }, outcome))
+      .toBe(false);
+    expect(writeStepSummary({ GITHUB_STEP_SUMMARY: file }, outcome)).toBe(true);
     const text = readFileSync(file, "utf8");
-    expect(text).toStartWith("# earlier step\n\n### ficta\n");
-    expect(text).toContain("| 1 | 2 | 1 | 0 |");
-    expect(text).toContain("ficta refused 1 request(s)");
+    expect(text).toStartWith("# earlier step\n\n### ficta: request(s) blocked\n");
+    expect(text).toContain(`session \`${session.id}\` · exit code 65 · Codex exited 1`);
+    expect(text).toContain("| 1 | 2 | 1 | 0 | 0 |");
+    expect(text).toContain("| POST `/v1/responses` | 400 | blocked |");
     expect(text).not.toContain("SECRET_NAME");
     expect(text).not.toContain("OTHER_NAME");
-    expect(stepSummary({ ...session.totals(), blocked: 0 })).not.toContain("refused");
+    session.close();
+  });
+
+  test("the CI summary's list: requests ficta refused and upstream failures, capped", () => {
+    const session = createSession(settings(), { FICTA_HOME: home });
+    session.record(entry());
+    session.record(entry({ status: 502, refused: "unreachable" }));
+    session.record(entry({ status: 503 }));
+    session.record(entry({ status: 403, refused: "token", path: "/v1/models" }));
+    expect(session.refusedRequests().map((r) => [r.status, r.reason])).toEqual([
+      [502, "unreachable"],
+      [503, "upstream error"],
+      [403, "token"],
+    ]);
+    for (let i = 0; i < 150; i++) session.record(entry({ status: 404, refused: "not-allowed" }));
+    expect(session.refusedRequests()).toHaveLength(100);
+    session.close();
+  });
+
+  test("log.enabled off: no directory, no file, the totals still count", () => {
+    const session = createSession(settings(), { FICTA_HOME: home }, new Date(), null);
+    session.record(entry({ redacted: { body: { SECRET_NAME: 4 } } }));
+    expect(session.totals().requests).toBe(1);
+    expect(session.summaryLine()).toEndWith("log: off");
+    expect(existsSync(join(home, "logs"))).toBe(false);
     session.close();
   });
 });
