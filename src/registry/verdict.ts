@@ -69,8 +69,9 @@ export function launchRefusals(registry: Registry, settings: Settings): string[]
   );
   if (counted.length === 0) {
     problems.push(
-      registry.secrets.some((secret) => CODEX_CREDENTIAL_NAMES.has(secret.name))
-        ? "nothing is protected but Codex's own credentials"
+      registry.secrets.some((secret) => CODEX_CREDENTIAL_NAMES.has(secret.name)) ||
+        registry.sources.some((source) => source.kind === "codex" && source.values > 0)
+        ? "no protected value was loaded from any source but Codex's own credentials"
         : "no protected value was loaded from any source",
     );
   }

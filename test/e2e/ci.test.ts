@@ -127,7 +127,9 @@ describe("1. fail-closed really fails closed", () => {
     expect(result.code, result.stderr).toBe(78);
     expect(existsSync(j.marker)).toBe(false);
     expect(result.stderr).toContain("empty variable(s) DATABASE_PASSWORD, STRIPE_SECRET_KEY");
-    expect(result.stderr).toContain("nothing is protected but Codex's own credentials");
+    expect(result.stderr).toContain(
+      "no protected value was loaded from any source but Codex's own credentials",
+    );
     expect(result.stderr).toContain("::error title=ficta::refusing to launch");
     onlyOwnLines(result.stderr);
     const summary = j.summaryText();

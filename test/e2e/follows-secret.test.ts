@@ -374,9 +374,11 @@ test(
       login: "chatgpt",
       env: { FICTA_REQUIRE_REGISTRY: "1" },
     });
-    expect(run.result.code).toBe(2);
+    expect(run.result.code).toBe(78);
     expect(run.result.stderr).toContain("registry: codex auth.json (");
-    expect(run.result.stderr).toContain("refusing to launch: no protected value was loaded");
+    expect(run.result.stderr).toContain(
+      "no protected value was loaded from any source but Codex's own credentials",
+    );
     expect(run.received).toEqual([]);
   },
   30_000,

@@ -343,7 +343,7 @@ describe("launchRefusals (registry.require)", () => {
   test("Codex's own key never counts; empty variables and a missing preset refuse", async () => {
     const base = { PATH: "/nonexistent", CODEX_API_KEY: `sk-proj-${fake()}${fake()}` };
     expect(await run({ require: true }, base)).toEqual([
-      "nothing is protected but Codex's own credentials",
+      "no protected value was loaded from any source but Codex's own credentials",
     ]);
     const problems = await run(
       { require: true, presets: ["doppler"] },
