@@ -8,5 +8,5 @@
 export const BLOCKED_EXIT = 65;
 /** ficta itself could not run: its home, key or logs are unwritable, or an internal error. */
 export const FICTA_FAILED_EXIT = 70;
-/** ficta refused to launch Codex: registry.require unmet, disabled under require, bad config. */
+/** ficta refused to launch Codex: registry.require unmet, disabled under require, bad config, a route around ficta. */
 export const REFUSED_EXIT = 78;
