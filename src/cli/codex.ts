@@ -9,6 +9,7 @@ import { join } from "node:path";
 import {
   type AuthMode,
   bypassingOptions,
+  codexHome,
   describeAuthMode,
   detectAuthMode,
   findRealCodex,
@@ -258,12 +259,18 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   for (const line of protection.reportLines) say(line);
   // ficta's own fetch to a loopback upstream must not go through a system proxy either.
   Object.assign(process.env, loopbackNoProxy(process.env));
+  const stderrIsTTY = stderrIsTerminal();
+  guardTerminal(stderrIsTTY);
   const proxy = proxyModule.startProxy({
     engine: protection.engine,
     settings,
     token,
     session,
-    stderrIsTTY: stderrIsTerminal(),
+    stderrIsTTY,
+    binding: proxyModule.authorizationBinding(join(codexHome(env), "auth.json"), [
+      env.CODEX_API_KEY,
+      env.OPENAI_API_KEY,
+    ]),
   });
   const stopCodex = new AbortController();
   let compileError: unknown;
@@ -327,6 +334,19 @@ function routeLine(mode: AuthMode, settings: Settings, origin: string): string {
     ? "not logged in, Codex will ask you to log in"
     : describeAuthMode(mode);
   return `codex: ${login}; model requests -> ${origin} -> ${upstream}`;
+}
+
+/**
+ * The last line of defence while Codex owns the terminal: a fault nobody caught inside ficta
+ * would otherwise print a stack trace over the TUI and end the proxy under a running Codex. One
+ * `ficta:` line when stderr is not a terminal; nothing on one.
+ */
+function guardTerminal(stderrIsTTY: boolean): void {
+  const quietly = (error: unknown) => {
+    if (!stderrIsTTY) say(`internal error (${(error as Error)?.name ?? "Error"}); still running`);
+  };
+  process.on("unhandledRejection", quietly);
+  process.on("uncaughtException", quietly);
 }
 
 /** Runs the child; a command that cannot start is explained, with a shell's exit status. */

@@ -3,10 +3,6 @@
  * every value from the matcher) and forwarded decoded; answers that must be restored are decoded
  * on the fly.
  */
-// node:zlib is imported on the first compressed body only: loading it costs ~10 ms of every
-// launch, and Codex's custom provider never compresses.
-type Zlib = typeof import("node:zlib");
-
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`larger than ${limit} bytes`);
@@ -21,51 +17,52 @@ export function codings(header: string | null): string[] {
   return header.split(",").map((c) => c.trim().toLowerCase()).filter((c) => c && c !== "identity");
 }
 
-/** Decodes a request body; each stage's output is capped at `limit` bytes. */
+/**
+ * Decodes a request body as a stream, counting every decoded chunk: a few KB that expand to
+ * gigabytes (a zstd or gzip bomb) are refused at `limit` bytes, having held no more than that.
+ */
 export async function decodeBody(
   body: Uint8Array,
   header: string | null,
   limit: number,
 ): Promise<Uint8Array> {
   const stages = codings(header).reverse();
-  if (stages.length === 0) return body;
-  const zlib = await import("node:zlib");
   let data = body;
-  for (const coding of stages) data = decodeOne(zlib, data, coding, limit);
+  for (const coding of stages) {
+    if (coding === "deflate") {
+      // HTTP's deflate is zlib-wrapped, but some clients send raw deflate.
+      try {
+        data = await decodeOne(data, "deflate", limit);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) throw error;
+        data = await decodeOne(data, "deflate-raw", limit);
+      }
+    } else data = await decodeOne(data, coding, limit);
+  }
   return data;
 }
 
-function decodeOne(zlib: Zlib, data: Uint8Array, coding: string, limit: number): Uint8Array {
-  const { brotliDecompressSync, gunzipSync, inflateRawSync, inflateSync, zstdDecompressSync } =
-    zlib;
-  const options = { maxOutputLength: limit };
+async function decodeOne(data: Uint8Array, coding: string, limit: number): Promise<Uint8Array> {
+  const format = STREAM_FORMATS[coding] ?? (coding === "deflate-raw" ? "deflate-raw" : undefined);
+  if (!format) throw new UndecodableBody(`unsupported content-encoding ${coding}`);
+  const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream()
+    .pipeThrough(new DecompressionStream(format)).getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
   try {
-    switch (coding) {
-      case "gzip":
-      case "x-gzip":
-        return gunzipSync(data, options);
-      case "deflate":
-        // HTTP's deflate is zlib-wrapped, but some clients send raw deflate.
-        try {
-          return inflateSync(data, options);
-        } catch (error) {
-          if (isTooLarge(error)) throw error;
-          return inflateRawSync(data, options);
-        }
-      case "br":
-        return brotliDecompressSync(data, options);
-      case "zstd":
-        return zstdDecompressSync(data, options);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) throw new BodyTooLarge(limit);
+      chunks.push(value);
     }
   } catch (error) {
-    if (isTooLarge(error)) throw new BodyTooLarge(limit);
-    throw new UndecodableBody(`not valid ${coding}`);
+    reader.cancel().catch(() => {});
+    if (error instanceof BodyTooLarge) throw error;
+    throw new UndecodableBody(`not valid ${coding === "deflate-raw" ? "deflate" : coding}`);
   }
-  throw new UndecodableBody(`unsupported content-encoding ${coding}`);
-}
-
-function isTooLarge(error: unknown): boolean {
-  return (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
+  return Bun.concatArrayBuffers(chunks, Infinity, true);
 }
 
 const STREAM_FORMATS: Record<string, CompressionFormat> = {
@@ -92,7 +89,17 @@ export function decodingStream(
       Uint8Array,
       Uint8Array
     >;
-    stream = stream.pipeThrough(decoder);
+    stream = piped(stream, decoder);
   }
   return stream;
+}
+
+/**
+ * `source.pipeThrough(transform)`, with the pipe's own promise handled: when the upstream drops
+ * mid-stream the error reaches the reader of the result, and nothing else (an unhandled
+ * rejection would be printed over Codex's TUI).
+ */
+export function piped<T, U>(source: ReadableStream<T>, transform: TransformStream<T, U>) {
+  source.pipeTo(transform.writable).catch(() => {});
+  return transform.readable;
 }

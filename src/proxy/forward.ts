@@ -1,6 +1,6 @@
 /** Both ends of the wire: reading Codex's body, calling the upstream, relaying its answer. */
 import type { Engine, RestoreStats } from "../engine/types.ts";
-import { BodyTooLarge, decodingStream } from "./codecs.ts";
+import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
 import { endToEnd } from "./headers.ts";
 
 /** Reads the request body, refusing more than `limit` bytes before buffering them. */
@@ -75,7 +75,7 @@ export function relay(
     const decoded = decodingStream(body, upstream.headers.get("content-encoding"));
     if (decoded) {
       const restorer = engine.restorer(contentType);
-      body = decoded.pipeThrough(restorer.stream);
+      body = piped(decoded, restorer.stream);
       stats = restorer.stats;
       restoring = true;
       // The body is now decoded and its length changes with every restored value.

@@ -6,3 +6,4 @@ export {
   type RunningProxy,
   startProxy,
 } from "./server.ts";
+export { authorizationBinding } from "./binding.ts";

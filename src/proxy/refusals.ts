@@ -70,6 +70,22 @@ export function missingToken(): Refusal {
   );
 }
 
+export function busy(): Refusal {
+  return refusal(
+    503,
+    "busy",
+    "ficta refused this request: too many requests at once that this launch cannot vouch for.",
+  );
+}
+
+export function tooSlow(ms: number): Refusal {
+  return refusal(
+    408,
+    "slow-body",
+    `ficta refused this request: its body took longer than ${ms / 1000} s to arrive.`,
+  );
+}
+
 export function fromBrowser(): Refusal {
   return refusal(
     403,

@@ -19,14 +19,17 @@ import { callUpstream, readBody, relay, type RelayDone } from "./forward.ts";
 import { collectAfterLargeRequest } from "./memory.ts";
 import { decodableAcceptEncoding, endToEnd } from "./headers.ts";
 import { gate, type Outgoing, protocolHits, redactHeaders, redactQuery } from "./outgoing.ts";
+import { type AuthorizationBinding } from "./binding.ts";
 import {
   blocked,
+  busy,
   fromBrowser,
   missingToken,
   notAllowed,
   redirected,
   type Refusal,
   tooLarge,
+  tooSlow,
   toResponse,
   undecodable,
   unreachable,
@@ -50,12 +53,14 @@ export interface ProxyOptions {
   /** While Codex's TUI owns the terminal ficta prints nothing; otherwise one line per request. */
   stderrIsTTY: boolean;
   /**
-   * `/backend-api/*` housekeeping calls (Codex's `chatgpt_base_url`) may come without the
-   * provider's headers. false (default): they are still redacted, gated and forwarded without the
-   * token, but their answers are never restored (restoring is what a foreign caller could abuse).
-   * true: they need the token like `/v1/*`.
+   * `/backend-api/*` housekeeping calls (Codex's `chatgpt_base_url`) come without the provider's
+   * headers. false (default): a call carrying an `authorization` must carry Codex's own (see
+   * `binding`); one without any is served as untrusted (smaller body cap, few at a time, answer
+   * never restored). true: they need the token like `/v1/*`.
    */
   housekeepingNeedsToken?: boolean;
+  /** Codex's own `authorization`, when ficta knows it (binding.ts). */
+  binding?: AuthorizationBinding | null;
 }
 
 export interface RunningProxy {
@@ -70,10 +75,18 @@ export interface ProxySeams {
   idleTimeout?: number;
   /** Where per-request lines go (default: `say`, stderr). */
   say?: (message: string) => void;
+  /** How long a request may take to send its whole body (default 60 s). */
+  bodyDeadlineMs?: number;
 }
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();
+/** Requests no token or credential ties to this launch: this many at a time, this much body. */
+const UNTRUSTED_AT_ONCE = 8;
+const UNTRUSTED_BODY_LIMIT = 4 * MiB;
+/** Codex makes a handful of calls at once; far more means something else is flooding the port. */
+const REQUESTS_AT_ONCE = 256;
+const BODY_DEADLINE_MS = 60_000;
 
 export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): RunningProxy {
   const { engine, settings, session } = options;
@@ -81,6 +94,9 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
   const token = encoder.encode(options.token);
   const printLines = !options.stderrIsTTY;
   const print = seams.say ?? say;
+  const bodyDeadline = seams.bodyDeadlineMs ?? BODY_DEADLINE_MS;
+  let inFlight = 0;
+  let untrustedInFlight = 0;
 
   const tokenMatches = (given: string | null): boolean => {
     if (given === null) return false;
@@ -98,23 +114,38 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
+    // Never Bun's development error page (bundled source, working directory) nor its console dump.
+    development: false,
     // ficta enforces proxy.max_body_mb itself, so an oversized body gets a message and a log line.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     ...(seams.idleTimeout === undefined ? {} : { idleTimeout: seams.idleTimeout }),
-    fetch(req, srv) {
-      // Bun's 10 s idle timeout would cut a model that thinks silently for minutes.
-      srv.timeout(req, 0);
-      return handle(req);
+    async fetch(req, srv) {
+      inFlight++;
+      try {
+        return await handle(req, srv);
+      } catch {
+        // handle() answers every fault itself; this is the last line, and it prints nothing.
+        return toResponse(internal(false, "Error"));
+      } finally {
+        inFlight--;
+      }
+    },
+    error() {
+      return toResponse(internal(false, "Error"));
     },
   });
   const origin = `http://127.0.0.1:${server.port}`;
   const expectedHost = `127.0.0.1:${server.port}`;
 
-  async function handle(req: Request): Promise<Response> {
+  async function handle(req: Request, srv: Bun.Server<undefined>): Promise<Response> {
     const started = performance.now();
-    const url = new URL(req.url);
-    const entry = newEntry(req.method);
+    const target = splitTarget(req.url);
+    const entry = newEntry(printable(req.method));
     const lap = stageClock(entry, started);
+    // The path is logged only once redacted and checked.
+    entry.path = "(withheld: not checked)";
+    let untrusted = false;
+    let counted = false;
     const refuse = (refusal: Refusal): Response => {
       entry.status = refusal.status;
       entry.refused = refusal.reason;
@@ -124,47 +155,86 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
 
     let forwarded = false;
     try {
-      // Even a path ficta refuses is logged redacted; one the gate still flags is not logged at all.
-      const path = await engine.redactText(url.pathname);
-      const pathHits = engine.gateText(path.output);
-      entry.path = pathHits.length ? "(withheld: holds a protected value)" : path.output;
-      if (Object.keys(path.counts).length) entry.redacted.path = path.counts;
-
-      if (req.headers.get("host") !== expectedHost) return refuse(wrongHost(expectedHost));
+      // Everything a caller controls is checked before anything is awaited or read, so a request
+      // this launch did not make costs ficta nothing.
+      if (req.headers.get("host") !== expectedHost) {
+        return refuse(wrongHost(expectedHost));
+      }
       // Only browsers send these; a web page that found the port is never Codex.
       if (req.headers.has("origin") || req.headers.has("sec-fetch-site")) {
         return refuse(fromBrowser());
       }
-      if (req.headers.has("upgrade")) return refuse(webSocket());
+      if (req.headers.has("upgrade")) {
+        return refuse(webSocket());
+      }
+      const given = req.headers.get(PROXY_TOKEN_HEADER);
+      const trusted = tokenMatches(given);
+      if (!trusted) {
+        const housekeeping = target.pathname.startsWith("/backend-api/");
+        const authorization = req.headers.get("authorization");
+        // Only the token's absence is tolerated (housekeeping, by default); a wrong one never is.
+        const bound = housekeeping && given === null && !options.housekeepingNeedsToken &&
+          (authorization === null || !options.binding || options.binding.matches(authorization));
+        if (!bound) return refuse(missingToken());
+        untrusted = authorization === null || !options.binding;
+      }
+      if (inFlight > REQUESTS_AT_ONCE || (untrusted && untrustedInFlight >= UNTRUSTED_AT_ONCE)) {
+        return refuse(busy());
+      }
+      if (untrusted) {
+        untrustedInFlight++;
+        counted = true;
+      }
+
+      // Even a path ficta refuses is logged redacted; one the gate still flags, in any spelling
+      // (`%2D` for `-` included), is not logged at all.
+      const path = await engine.redactText(target.pathname);
+      const pathHits = new Set([
+        ...engine.gateText(path.output),
+        ...engine.gateBytes(percentDecoded(path.output)),
+      ]);
+      entry.path = pathHits.size ? "(withheld: holds a protected value)" : printable(path.output);
+      if (Object.keys(path.counts).length) entry.redacted.path = path.counts;
+      const nameHits = engine.gateText([...req.headers.keys()].join("\n"));
+      if (pathHits.size || nameHits.length) {
+        entry.blocked = true;
+        entry.blockedNames = [...new Set([...pathHits, ...nameHits])].sort();
+        const hits = [];
+        if (pathHits.size) hits.push({ surface: "URL path", names: [...pathHits] });
+        if (nameHits.length) hits.push({ surface: "header names", names: nameHits });
+        return refuse(blocked(hits));
+      }
+
       const route = resolveRoute(
         req.method,
         path.output,
         req.headers.has(CHATGPT_ACCOUNT_HEADER),
         settings.upstream,
       );
-      if (!route) return refuse(notAllowed(req.method, entry.path));
+      if (!route) return refuse(notAllowed(entry.method, entry.path));
       entry.route = route.name;
       entry.kind = route.kind;
       entry.upstream = route.upstream.href;
-
-      const given = req.headers.get(PROXY_TOKEN_HEADER);
-      const trusted = tokenMatches(given);
-      // Only the token's absence is tolerated (housekeeping, by default); a wrong one never is.
-      if (!trusted && (given !== null || route.provider || options.housekeepingNeedsToken)) {
-        return refuse(missingToken());
-      }
+      if (!trusted && route.provider) return refuse(missingToken());
 
       let body: Uint8Array | null;
+      const cap = untrusted ? Math.min(limit, UNTRUSTED_BODY_LIMIT) : limit;
       try {
-        const raw = await readBody(req, limit);
+        const raw = await withDeadline(readBody(req, cap), bodyDeadline);
         entry.bytesIn = raw?.byteLength ?? 0;
-        body = raw && await decodeBody(raw, req.headers.get("content-encoding"), limit);
+        body = raw && await decodeBody(raw, req.headers.get("content-encoding"), cap);
       } catch (error) {
-        if (error instanceof BodyTooLarge) return refuse(tooLarge(limit));
+        if (error instanceof BodyTooLarge) return refuse(tooLarge(cap));
         if (error instanceof UndecodableBody) return refuse(undecodable(error.message));
-        throw error;
+        if (error instanceof SlowBody) return refuse(tooSlow(bodyDeadline));
+        // The caller went away or broke the connection while sending its body.
+        entry.outcome = "aborted";
+        return refuse({ status: 400, reason: "body", message: "ficta: incomplete request body." });
       }
       lap("read");
+      // The body is in: from here a model may think silently for minutes, which Bun's idle
+      // timeout (kept until now, so a stalled sender is dropped) would cut.
+      srv.timeout(req, 0);
 
       const headers = endToEnd(req.headers, [
         "host",
@@ -177,7 +247,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       const accept = decodableAcceptEncoding(req.headers.get("accept-encoding"));
       if (accept) headers.set("accept-encoding", accept);
 
-      const query = await redactQuery(engine, url.search);
+      const query = await redactQuery(engine, target.search);
       const headerCounts = await redactHeaders(engine, headers);
       const redactedBody = body?.length ? await engine.redactBytes(body) : null;
       lap("redact");
@@ -207,7 +277,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       }
 
       entry.bytesUp = out.body?.byteLength ?? 0;
-      const target = route.upstream.href + out.search;
+      const url = route.upstream.href + out.search;
       if (out.body && session.bodiesLog) {
         session.recordBody(entry.time, req.method, route.upstream.href, out.body);
       }
@@ -216,7 +286,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       forwarded = true;
       try {
         upstream = await callUpstream({
-          url: target,
+          url,
           method: req.method,
           headers,
           body: out.body,
@@ -257,14 +327,9 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       entry.restore = restoring;
       return response;
     } catch (error) {
-      // A fault in ficta itself. 400 so Codex shows it instead of retrying; the name only, as a
-      // message could quote the request.
-      const what = forwarded ? "the upstream's answer could not be relayed" : "nothing was sent";
-      return refuse({
-        status: 400,
-        reason: "internal",
-        message: `ficta failed on this request (${(error as Error).name}); ${what}.`,
-      });
+      return refuse(internal(forwarded, (error as Error)?.name ?? "Error"));
+    } finally {
+      if (counted) untrustedInFlight--;
     }
   }
 
@@ -275,6 +340,81 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       await server.stop(true);
     },
   };
+}
+
+/**
+ * A fault in ficta itself. 400 so Codex shows it instead of retrying; the error's name only, as a
+ * message could quote the request.
+ */
+function internal(forwarded: boolean, name: string): Refusal {
+  const what = forwarded ? "the upstream's answer could not be relayed" : "nothing was sent";
+  return {
+    status: 400,
+    reason: "internal",
+    message: `ficta failed on this request (${printable(name)}); ${what}.`,
+  };
+}
+
+/**
+ * Path and query of a request target. Bun gives an absolute URL, or the bare target when the
+ * request had no Host (HTTP/1.0), which `new URL()` would throw on.
+ */
+function splitTarget(raw: string): { pathname: string; search: string } {
+  let rest = raw;
+  if (!rest.startsWith("/")) {
+    const scheme = rest.indexOf("://");
+    const slash = scheme < 0 ? -1 : rest.indexOf("/", scheme + 3);
+    rest = slash < 0 ? "/" : rest.slice(slash);
+  }
+  const hash = rest.indexOf("#");
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const query = rest.indexOf("?");
+  return query < 0
+    ? { pathname: rest, search: "" }
+    : { pathname: rest.slice(0, query), search: rest.slice(query) };
+}
+
+/** Every `%XX` decoded to its byte: `%2D` spells `-` needlessly, but it still spells it. */
+function percentDecoded(path: string): Uint8Array {
+  const bytes = encoder.encode(path);
+  if (!bytes.includes(0x25)) return bytes;
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const digits = String.fromCharCode(bytes[i + 1] ?? 0, bytes[i + 2] ?? 0);
+    if (bytes[i] === 0x25 && /^[0-9a-f]{2}$/i.test(digits)) {
+      out.push(parseInt(digits, 16));
+      i += 2;
+    } else out.push(bytes[i]);
+  }
+  return Uint8Array.from(out);
+}
+
+// C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** What a caller sent, safe to put on a terminal line: every control character escaped. */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
+  });
+}
+
+class SlowBody extends Error {}
+
+/** `work`, or a SlowBody error when it has not settled within `ms`. */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SlowBody()), ms);
+  });
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Runs `f`; if it throws, runs `cleanup` (errors there are moot) and rethrows. */

@@ -114,5 +114,6 @@ export function requestLine(entry: RequestEntry): string {
  * housekeeping calls stay in the file only.
  */
 export function showWhenQuiet(entry: RequestEntry): boolean {
-  return entry.kind === "turn" || entry.kind === "unlisted" || entry.refused !== null;
+  return entry.kind === "turn" || entry.kind === "unlisted" || entry.refused !== null ||
+    entry.outcome === "failed";
 }
