@@ -75,7 +75,7 @@ export interface ProxySeams {
   idleTimeout?: number;
   /** Where per-request lines go (default: `say`, stderr). */
   say?: (message: string) => void;
-  /** How long a request may take to send its whole body (default 60 s). */
+  /** How long a request may take to send its whole body (default 20 s). */
   bodyDeadlineMs?: number;
 }
 
@@ -86,7 +86,7 @@ const UNTRUSTED_AT_ONCE = 8;
 const UNTRUSTED_BODY_LIMIT = 4 * MiB;
 /** Codex makes a handful of calls at once; far more means something else is flooding the port. */
 const REQUESTS_AT_ONCE = 256;
-const BODY_DEADLINE_MS = 60_000;
+const BODY_DEADLINE_MS = 20_000;
 
 export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): RunningProxy {
   const { engine, settings, session } = options;
