@@ -176,7 +176,7 @@ function post(path: string, headers: Record<string, string>, body: Uint8Array | 
   const head = `POST ${path} HTTP/1.1\r\n` +
     Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") +
     `content-length: ${bytes.length}\r\nconnection: close\r\n\r\n`;
-  return Bun.concatArrayBuffers([new TextEncoder().encode(head), bytes]);
+  return new Uint8Array(Bun.concatArrayBuffers([new TextEncoder().encode(head), bytes]));
 }
 
 describe("the front door, attacked during a real launch", () => {
@@ -208,7 +208,9 @@ describe("the front door, attacked during a real launch", () => {
       peaks.push(memory(pid).peak);
       // Untrusted (no credential at all: a 4 MiB cap), then bound to this launch by Codex's own
       // bearer (proxy.max_body_mb, 64 here).
-      for (const headers of [{}, { authorization: `Bearer ${bearer}` }]) {
+      for (
+        const headers of [{}, { authorization: `Bearer ${bearer}` }] as Record<string, string>[]
+      ) {
         const path = "/backend-api/codex/analytics-events/events";
         const host = `127.0.0.1:${port}`;
         answers.push(
@@ -263,7 +265,9 @@ describe("the front door, attacked during a real launch", () => {
         const host = `127.0.0.1:${port}`;
         const plain = secrets[0]; // `plain-<hex>`: a valid header name, and has a `-` to escape
         const escaped = plain.replaceAll("-", "%2D");
-        for (const auth of [{}, { authorization: `Bearer ${bearer}` }]) {
+        for (
+          const auth of [{}, { authorization: `Bearer ${bearer}` }] as Record<string, string>[]
+        ) {
           answers.push(await raw(port, post(`/backend-api/x/${escaped}`, { host, ...auth }, "{}")));
           answers.push(
             await raw(port, post("/backend-api/x", { host, [plain]: "1", ...auth }, "{}")),
