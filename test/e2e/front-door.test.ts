@@ -86,6 +86,7 @@ function memory(pid: number): { rss: number; peak: number } {
  */
 function expectOnlyOwnLines(stderr: string): void {
   for (const line of stderr.split("\n").filter(Boolean)) {
+    // deno-lint-ignore no-control-regex -- looking for control characters is the point
     expect(line).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
     if (line.startsWith("ficta")) continue;
     expect(line).not.toMatch(/^\s+at |^\w*Error\b|^error:|Bun v\d|^\s*\d+ \||\bdropped\b/);
