@@ -40,7 +40,12 @@ export function dispatch(argv: string[]): Dispatch {
     return command ? { kind: "help", command, exit: 0 } : unknownCommand(args[0]);
   }
   const command = findCommand(name);
-  return command ? { kind: "run", command, args } : unknownCommand(name);
+  if (!command) return unknownCommand(name);
+  // `ficta codex --help` is Codex's own help: every argument after `codex` belongs to Codex.
+  if (command.name !== "codex" && args.some((arg) => arg === "--help" || arg === "-h")) {
+    return { kind: "help", command, exit: 0 };
+  }
+  return { kind: "run", command, args };
 }
 
 function unknownCommand(name: string): Dispatch {
@@ -52,8 +57,11 @@ function unknownCommand(name: string): Dispatch {
   };
 }
 
-export function helpText(command?: Command): string {
-  if (command) return `${command.summary}\n\nUsage: ${command.usage}`;
+export async function helpText(command?: Command): Promise<string> {
+  if (command) {
+    const details = command.details ? `\n\n${await command.details()}` : "";
+    return `${command.summary}\n\nUsage: ${command.usage}${details}`;
+  }
   const width = Math.max(...commands.map((c) => c.name.length), "help".length);
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
   lines.push(`  ${"help".padEnd(width)}  Show a command's usage: ficta help <command>.`);
@@ -75,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(versionLine());
       return 0;
     case "help":
-      console.log(helpText(action.command));
+      console.log(await helpText(action.command));
       return action.exit;
     case "usage-error":
       say(action.message);

@@ -10,6 +10,8 @@ export interface Command {
   name: string;
   summary: string;
   usage: string;
+  /** More for `ficta help <command>` and `ficta <command> --help`. */
+  details?: () => Promise<string>;
   load: () => Promise<{ run: Run }>;
 }
 
@@ -18,6 +20,7 @@ export const commands: Command[] = [
     name: "codex",
     summary: "Run the OpenAI Codex CLI with secrets kept out of model requests.",
     usage: "ficta codex [codex arguments...]   (every argument is passed to Codex untouched)",
+    details: async () => (await import("./codex-help.ts")).codexHelp(),
     load: () => import("./codex.ts"),
   },
   {

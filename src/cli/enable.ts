@@ -1,5 +1,6 @@
 /** `ficta enable`: undoes `ficta disable`. */
 import { existsSync, rmSync } from "node:fs";
+import { disabledBy } from "../config/disabled.ts";
 import { paths } from "../config/paths.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
@@ -15,7 +16,7 @@ export function run(args: string[]): Promise<number> {
   }
   rmSync(flag);
   say("enabled: `codex` runs through ficta again.");
-  if (process.env.FICTA_DISABLE) {
+  if (disabledBy({ FICTA_DISABLE: process.env.FICTA_DISABLE, FICTA_HOME: "/nonexistent" })) {
     say("note: FICTA_DISABLE is set in this shell and still bypasses ficta.");
   }
   return Promise.resolve(0);

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { type Env, paths } from "./paths.ts";
+import { parseSwitch, SWITCH_SPELLINGS } from "./switch.ts";
 import { type KeyInfo, keys, schema, type Settings } from "./schema.ts";
 
 export class ConfigError extends Error {
@@ -103,12 +104,12 @@ function isTable(value: unknown): value is Table {
 function envValue(info: KeyInfo, text: string, variable: string, file: string): unknown {
   const wanted = info.defaultValue;
   if (typeof wanted === "boolean") {
-    if (/^(1|true|yes|on)$/i.test(text)) return true;
-    if (/^(0|false|no|off)$/i.test(text)) return false;
+    const on = parseSwitch(text);
+    if (on !== undefined) return on;
     // A switch that also takes a list of names (registry.require).
     if (info.schema.safeParse(["NAME"]).success) return listValue(info, text, variable, file);
     throw new ConfigError(
-      `${variable}: expected 1/0, true/false, yes/no or on/off`,
+      `${variable}: expected ${SWITCH_SPELLINGS}`,
       file,
       info.path,
     );

@@ -21,14 +21,25 @@ describe("dispatch", () => {
     expect(dispatch([])).toEqual({ kind: "help", exit: 2 });
   });
 
-  test("help <command> shows that command's usage", () => {
+  test("help <command> shows that command's usage", async () => {
     const action = dispatch(["help", "codex"]);
     expect(action.kind).toBe("help");
-    if (action.kind === "help") expect(helpText(action.command)).toContain("Usage: ficta codex");
+    if (action.kind === "help") {
+      expect(await helpText(action.command)).toContain("Usage: ficta codex");
+    }
   });
 
-  test("the command list has one line per command", () => {
-    const text = helpText();
+  test("<command> --help / -h is that command's help, except codex's (Codex's own)", () => {
+    for (const c of commands.filter((c) => c.name !== "codex")) {
+      for (const flag of ["--help", "-h"]) {
+        expect(dispatch([c.name, flag])).toEqual({ kind: "help", command: c, exit: 0 });
+      }
+    }
+    expect(dispatch(["codex", "--help"]).kind).toBe("run");
+  });
+
+  test("the command list has one line per command", async () => {
+    const text = await helpText();
     for (const c of commands) expect(text).toContain(`  ${c.name} `);
   });
 
