@@ -191,6 +191,20 @@ export function isPassthrough(args: string[]): boolean {
   return false;
 }
 
+/** The first subcommand in Codex's arguments (after global options), if any. */
+export function firstCommand(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") return undefined;
+    if (arg.startsWith("-")) {
+      if (OPTIONS_WITH_VALUE.has(arg)) i++;
+      continue;
+    }
+    return arg;
+  }
+  return undefined;
+}
+
 /**
  * Why ficta will not run these arguments through the airlock, or undefined when it will. These
  * start something that outlives the launch or talks to a host of its own, so ficta cannot keep

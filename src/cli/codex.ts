@@ -7,12 +7,12 @@ import { accessSync, constants, existsSync, fstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
-  type AuthMode,
   bypassingOptions,
   codexHome,
   describeAuthMode,
   detectAuthMode,
   findRealCodex,
+  firstCommand,
   isPassthrough,
   managedConfigRefusal,
   overrides,
@@ -276,7 +276,7 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   let compileError: unknown;
   try {
     const mode = detectAuthMode(env);
-    say(routeLine(mode, settings, proxy.origin));
+    say(routeLine(env, args, settings, proxy.origin));
     const command = [
       codex,
       ...overrides(proxy.origin, mode, proxyModule.PROXY_TOKEN_HEADER),
@@ -328,12 +328,37 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   }
 }
 
-function routeLine(mode: AuthMode, settings: Settings, origin: string): string {
+/**
+ * What Codex will really do for credentials, in one line: CODEX_API_KEY counts for `codex exec`
+ * only (the TUI ignores it), and an `exec` without any login sends none rather than asking.
+ */
+export function routeLine(
+  env: Env,
+  args: string[],
+  settings: Settings,
+  origin: string,
+): string {
+  const exec = isExec(args);
+  let mode = detectAuthMode(env);
+  let note = "";
+  if (mode === "codex-api-key" && !exec) {
+    mode = detectAuthMode({ ...env, CODEX_API_KEY: undefined });
+    note = " (the TUI ignores CODEX_API_KEY; it counts for `codex exec` only)";
+  }
   const upstream = mode === "chatgpt" ? settings.upstream.chatgpt : settings.upstream.openai;
-  const login = mode === "none"
-    ? "not logged in, Codex will ask you to log in"
-    : describeAuthMode(mode);
-  return `codex: ${login}; model requests -> ${origin} -> ${upstream}`;
+  const login = mode !== "none"
+    ? describeAuthMode(mode)
+    : exec
+    ? "not logged in: Codex sends its requests without credentials " +
+      "(log in with `codex login`, or set CODEX_API_KEY)"
+    : "not logged in, Codex will ask you to log in";
+  return `codex: ${login}${note}; model requests -> ${origin} -> ${upstream}`;
+}
+
+/** `codex exec ...` / `codex e ...`, after any global options. */
+function isExec(args: string[]): boolean {
+  const first = firstCommand(args);
+  return first === "exec" || first === "e";
 }
 
 /**

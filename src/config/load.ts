@@ -3,6 +3,7 @@ import { readFileSync, statSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { type Env, paths } from "./paths.ts";
+import { jsonProblem } from "./json-position.ts";
 import { parseSwitch, SWITCH_SPELLINGS } from "./switch.ts";
 import { type KeyInfo, keys, schema, type Settings } from "./schema.ts";
 
@@ -122,14 +123,25 @@ function envValue(info: KeyInfo, text: string, variable: string, file: string): 
   return text;
 }
 
-/** Comma-separated, or a JSON array. */
+/** Comma-separated, or a JSON array; a list of tables ([[registry.command]]) is JSON only. */
 function listValue(info: KeyInfo, text: string, variable: string, file: string): unknown {
-  if (!text.trim().startsWith("[")) return text.split(",").map((s) => s.trim()).filter(Boolean);
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ConfigError(`${variable}: expected a JSON array`, file, info.path);
+  const tables = info.path === "registry.command";
+  if (!tables && !text.trim().startsWith("[")) {
+    return text.split(",").map((s) => s.trim()).filter(Boolean);
   }
+  const problem = jsonProblem(text);
+  if (problem) {
+    // Position and reason only: the text itself may hold a credential.
+    throw new ConfigError(
+      `${variable}: invalid JSON at line ${problem.line}, column ${problem.column} ` +
+        `(position ${problem.position}): ${problem.reason}`,
+      file,
+      info.path,
+    );
+  }
+  const parsed = JSON.parse(text);
+  // One command may be given as an object instead of a one-element array.
+  return tables && isTable(parsed) ? [parsed] : parsed;
 }
 
 function describeIssue(issue: z.core.$ZodIssue, file: string, fromEnv: Map<string, string>) {

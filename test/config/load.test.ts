@@ -170,10 +170,15 @@ describe("errors name the file (or variable), the key and what was expected", ()
       "environment variable FICTA_REGISTRY_MIN_LEN (key registry.min_len): expected number, received string",
     );
     const bool = failure(undefined, { FICTA_QUIET: "maybe" });
-    expect(bool.message).toContain("FICTA_QUIET: expected 1/0, true/false");
+    expect(bool.message).toContain("FICTA_QUIET: expected 1/true/yes/on or 0/false/no/off");
     expect(bool.key).toBe("log.quiet");
     const json = failure(undefined, { FICTA_REGISTRY_COMMAND: "[oops" });
-    expect(json.message).toContain("FICTA_REGISTRY_COMMAND: expected a JSON array");
+    expect(json.message).toContain(
+      "FICTA_REGISTRY_COMMAND: invalid JSON at line 1, column 2 (position 1): unexpected character",
+    );
+    // An object, not a list: JSON all the same, never split at its commas.
+    const object = failure(undefined, { FICTA_REGISTRY_COMMAND: '{"name":"v","argv":["v"],}' });
+    expect(object.message).toContain("invalid JSON at line 1, column 26 (position 25)");
     const upstream = failure(undefined, { FICTA_OPENAI_UPSTREAM: "http://example.test" });
     expect(upstream.message).toContain("environment variable FICTA_OPENAI_UPSTREAM");
   });
