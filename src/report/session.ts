@@ -23,6 +23,8 @@ export interface SessionTotals {
   replacements: number;
   restored: number;
   unrestorable: number;
+  /** Requests the upstream could not be reached for (not counted as refused). */
+  unreachable: number;
 }
 
 export interface Session {
@@ -36,6 +38,8 @@ export interface Session {
   readonly pruned: string[];
   /** Appends one entry to requests.jsonl and the totals. Never throws: logging must not break Codex. */
   record(entry: RequestEntry): void;
+  /** Appends another kind of metadata line (a live registry update) to requests.jsonl. */
+  note(entry: Record<string, unknown>): void;
   /** With `log.bodies`: a body exactly as sent upstream (already redacted). No-op otherwise. */
   recordBody(time: string, method: string, upstream: string, body: Uint8Array): void;
   totals(): SessionTotals;
@@ -61,23 +65,25 @@ export function createSession(
   logs: string | null = paths(env).logs,
 ): Session {
   const id = sessionId(now);
-  let removed: string[] = [];
-  let dir = "";
-  let requestsLog = "";
-  let bodiesLog: string | null = null;
+  const removed = logs === null
+    ? []
+    : pruneSessions(logs, settings.log.keep_sessions, settings.log.max_total_mb * MiB).removed;
+  const dir = logs === null ? "" : join(logs, id);
+  const requestsLog = logs === null ? "" : join(dir, "requests.jsonl");
+  const bodiesLog = logs !== null && settings.log.bodies ? join(dir, "bodies.jsonl") : null;
+  // Created with the first line: a run that made no request leaves no empty folder behind.
   let fd: number | null = null;
-  if (logs !== null) {
+  let closed = false;
+  const open = (): number => {
+    if (closed || logs === null) throw new Error("closed");
+    if (fd !== null) return fd;
     ensurePrivateDir(logs);
-    removed = pruneSessions(logs, settings.log.keep_sessions, settings.log.max_total_mb * MiB)
-      .removed;
-    dir = join(logs, id);
     ensurePrivateDir(dir);
     // Tells a ficta launched meanwhile not to prune this session while it runs.
     writePrivateFile(join(dir, PID_FILE), String(process.pid));
-    requestsLog = join(dir, "requests.jsonl");
-    bodiesLog = settings.log.bodies ? join(dir, "bodies.jsonl") : null;
     fd = openSync(requestsLog, "a", 0o600);
-  }
+    return fd;
+  };
   let failedWrites = 0;
   const refused: RefusedRequest[] = [];
 
@@ -90,6 +96,7 @@ export function createSession(
     replacements: 0,
     restored: 0,
     unrestorable: 0,
+    unreachable: 0,
   };
 
   const session: Session = {
@@ -101,6 +108,7 @@ export function createSession(
     record(entry) {
       totals.requests++;
       if (entry.blocked) totals.blocked++;
+      else if (entry.refused === "unreachable") totals.unreachable++;
       else if (entry.refused) totals.refused++;
       for (const counts of Object.values(entry.redacted)) {
         for (const name of Object.keys(counts)) names.add(name);
@@ -115,8 +123,15 @@ export function createSession(
       }
       if (logs === null) return;
       try {
-        if (fd === null) throw new Error("closed");
-        writeSync(fd, JSON.stringify(entry) + "\n");
+        writeSync(open(), JSON.stringify(entry) + "\n");
+      } catch {
+        failedWrites++;
+      }
+    },
+    note(entry) {
+      if (logs === null) return;
+      try {
+        writeSync(open(), JSON.stringify(entry) + "\n");
       } catch {
         failedWrites++;
       }
@@ -130,6 +145,7 @@ export function createSession(
           : { time, method, upstream, body: text },
       );
       try {
+        open();
         appendFileSync(bodiesLog, line + "\n", { mode: 0o600 });
       } catch {
         failedWrites++;
@@ -139,20 +155,38 @@ export function createSession(
     refusedRequests: () => [...refused],
     summaryLine() {
       const t = totals;
-      let line = `kept ${t.valuesKeptOut} protected value(s) out of ${t.requests} request(s)` +
-        ` (${t.replacements} replacement(s)), ${t.blocked} blocked`;
-      if (t.refused) line += `, ${t.refused} refused`;
-      line += `, ${t.unrestorable} unrestorable surrogate token(s); log: ${requestsLog || "off"}`;
-      if (failedWrites) line += ` (incomplete: ${failedWrites} write(s) failed)`;
-      return line;
+      const parts = [
+        count(t.valuesKeptOut, "value") + " protected",
+        count(t.requests, "request"),
+        `${t.blocked + t.refused} refused` +
+        (t.blocked ? ` (${t.blocked} held a protected value)` : ""),
+      ];
+      if (t.unreachable) parts.push(`upstream unreachable for ${count(t.unreachable, "request")}`);
+      if (t.unrestorable) parts.push(count(t.unrestorable, "unrestorable surrogate"));
+      let log = logs === null
+        ? "log: off"
+        : t.requests
+        ? `log: ${requestsLog}`
+        : "no log (no request)";
+      if (failedWrites) log += ` (incomplete: ${failedWrites} write(s) failed)`;
+      parts.push(log);
+      return parts.join("; ");
     },
     close() {
-      if (fd !== null) closeSync(fd);
+      if (fd !== null) {
+        closeSync(fd);
+        rmSync(join(dir, PID_FILE), { force: true });
+      }
       fd = null;
-      if (dir) rmSync(join(dir, PID_FILE), { force: true });
+      closed = true;
     },
   };
   return session;
+}
+
+/** `1 request`, `2 requests`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function sessionId(now: Date): string {

@@ -98,7 +98,7 @@ test.skipIf(!TMUX)("interactive Codex: silent proxy, real values on screen, Ctrl
     });
     expect(exit).toBe("ficta-exit=0");
     const after = screen();
-    expect(after).toMatch(/ficta: kept 1 protected value\(s\) out of \d+ request\(s\)/);
+    expect(after).toMatch(/ficta: 1 value protected; \d+ requests?; /);
 
     const found = needles([secret]);
     for (const request of upstream.received) expect(leaks(request.body, found)).toEqual([]);

@@ -70,11 +70,11 @@ describe("session log", () => {
     );
     expect(session.dir).toStartWith(join(home, "logs", "20261124-083741-"));
     expect(session.requestsLog).toBe(join(session.dir, "requests.jsonl"));
+    expect(session.bodiesLog).toBeNull();
+    session.record(entry());
     expect(statSync(session.dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(home, "logs")).mode & 0o777).toBe(0o700);
     expect(statSync(session.requestsLog).mode & 0o777).toBe(0o600);
-    expect(session.bodiesLog).toBeNull();
-    session.record(entry());
     session.close();
     expect(JSON.parse(readFileSync(session.requestsLog, "utf8"))).toEqual(
       entry({ time: expect.any(String) }),
@@ -89,20 +89,36 @@ describe("session log", () => {
     );
     session.record(entry({ status: 400, blocked: true, blockedNames: ["D"], refused: "blocked" }));
     session.record(entry({ status: 403, refused: "token" }));
+    session.record(entry({ status: 502, refused: "unreachable" }));
     expect(session.totals()).toEqual({
-      requests: 4,
+      requests: 5,
       blocked: 1,
       refused: 1,
       valuesKeptOut: 3,
       replacements: 6,
       restored: 3,
       unrestorable: 1,
+      unreachable: 1,
     });
     expect(session.summaryLine()).toBe(
-      `kept 3 protected value(s) out of 4 request(s) (6 replacement(s)), 1 blocked, 1 refused, ` +
-        `1 unrestorable surrogate token(s); log: ${session.requestsLog}`,
+      "3 values protected; 5 requests; 2 refused (1 held a protected value); " +
+        "upstream unreachable for 1 request; 1 unrestorable surrogate; " +
+        `log: ${session.requestsLog}`,
     );
     session.close();
+  });
+
+  test("a run without requests: the plain summary, and no log folder at all", () => {
+    const session = createSession(settings(), { FICTA_HOME: home });
+    expect(session.summaryLine()).toBe(
+      "0 values protected; 0 requests; 0 refused; no log (no request)",
+    );
+    session.close();
+    expect(existsSync(join(home, "logs"))).toBe(false);
+    const one = createSession(settings(), { FICTA_HOME: home });
+    one.record(entry({ redacted: { body: { A: 1 } } }));
+    expect(one.summaryLine()).toStartWith("1 value protected; 1 request; 0 refused; log: ");
+    one.close();
   });
 
   test("a failed write never throws and is reported in the summary", () => {
@@ -183,6 +199,7 @@ describe("retention", () => {
       "20260102-000000-abcdef",
       "20260103-000000-abcdef",
     ]);
+    session.record(entry());
     expect(readdirSync(join(home, "logs")).sort()).toEqual([
       "20260104-000000-abcdef",
       "20260105-000000-abcdef",
@@ -200,6 +217,7 @@ describe("retention", () => {
     writeFileSync(join(home, "logs", "notes.txt"), "x".repeat(3 * MiB));
     const session = createSession(settings({ max_total_mb: 2 }), { FICTA_HOME: home });
     expect(session.pruned).toEqual(["20260101-000000-aaaaaa"]);
+    session.record(entry());
     expect(readdirSync(join(home, "logs")).sort()).toEqual(
       ["20260102-000000-bbbbbb", "20260103-000000-cccccc", session.id, "keep-me", "notes.txt"]
         .sort(),
@@ -222,6 +240,7 @@ describe("retention", () => {
     }
     const session = createSession(settings({ keep_sessions: 2 }), { FICTA_HOME: home });
     expect(session.pruned).toEqual(["20260102-000000-bbbbbb", "20260103-000000-cccccc"]);
+    session.record(entry());
     expect(readFileSync(join(session.dir, PID_FILE), "utf8")).toBe(String(process.pid));
     session.close();
     expect(readdirSync(session.dir)).toEqual(["requests.jsonl"]);
