@@ -31,7 +31,9 @@ import {
   hostPlatform,
   isFictaShim,
   type Platform,
+  renderSelfShim,
   renderShim,
+  selfShimFileName,
   shimFileName,
 } from "./shim.ts";
 
@@ -55,6 +57,8 @@ export interface InstallOptions {
   platform?: Platform;
   /** What the shim runs; default this ficta. */
   command?: string[];
+  /** Also put ficta itself in `dir` (it is not on PATH yet: a checkout, an unpacked archive). */
+  selfShim?: boolean;
 }
 
 export interface InstallResult {
@@ -143,6 +147,11 @@ export function install(options: InstallOptions): InstallResult {
   ];
   const manual: string[] = [];
   if (files[0].outcome === "skipped") return { dir, shim, files, manual };
+  if (options.selfShim) {
+    const self = renderSelfShim(platform, options.command ?? fictaCommand());
+    const report = writeShim(join(dir, selfShimFileName(platform)), self, false, platform);
+    files.push({ ...report, note: report.note.replace("codex shim", "ficta itself") });
+  }
   if (platform === "windows") {
     manual.push(
       `put ${dir} first on your user PATH, e.g. in PowerShell: ` +
@@ -168,15 +177,14 @@ export interface UninstallOptions {
 export function uninstall(options: UninstallOptions): FileReport[] {
   const { env } = options;
   const home = paths(env);
-  const shims = new Set<string>([
-    join(home.bin, "codex"),
-    join(home.bin, "codex.cmd"),
-  ]);
+  const names = ["codex", "codex.cmd", "ficta", "ficta.cmd"];
+  const shims = new Set<string>(names.map((name) => join(home.bin, name)));
   const recorded = readManifest(env)?.shim;
-  if (recorded) shims.add(recorded);
-  if (options.dir) {
-    for (const name of ["codex", "codex.cmd"]) shims.add(join(resolve(options.dir), name));
+  if (recorded) {
+    shims.add(recorded);
+    for (const name of names.slice(2)) shims.add(join(dirname(recorded), name));
   }
+  if (options.dir) { for (const name of names) shims.add(join(resolve(options.dir), name)); }
 
   const files: FileReport[] = [];
   for (const path of shims) {
@@ -187,7 +195,11 @@ export function uninstall(options: UninstallOptions): FileReport[] {
       continue;
     }
     rmSync(path);
-    files.push({ path, outcome: "removed", note: "codex shim" });
+    files.push({
+      path,
+      outcome: "removed",
+      note: basename(path).startsWith("ficta") ? "ficta itself" : "codex shim",
+    });
   }
   for (const { path } of startupFiles(env)) {
     const current = readText(path);

@@ -25,8 +25,10 @@ export function startupFiles(env: Env): StartupFile[] {
   const config = env.XDG_CONFIG_HOME || join(home, ".config");
   return [
     { shell: "bash", path: join(home, ".bashrc") },
-    // Login bash (macOS terminals) reads .bash_profile and neither .bashrc nor .profile.
+    // Login bash (macOS terminals, ssh, `bash -l`) reads the first of .bash_profile, .bash_login
+    // and .profile, and not .bashrc.
     { shell: "bash", path: join(home, ".bash_profile") },
+    { shell: "bash", path: join(home, ".bash_login") },
     { shell: "zsh", path: join(env.ZDOTDIR || home, ".zshrc") },
     { shell: "fish", path: join(config, "fish", "conf.d", "ficta.fish") },
     { shell: "profile", path: join(home, ".profile") },
@@ -35,18 +37,25 @@ export function startupFiles(env: Env): StartupFile[] {
 
 /**
  * Where `ficta install` puts the block: the user's login shell ($SHELL) and every other of
- * bash, zsh and fish already configured here; `~/.profile` when none of them is.
+ * bash, zsh and fish already configured here; `~/.profile` when none of them is, and also for
+ * bash without .bash_profile or .bash_login (a login bash reads .profile, never .bashrc).
  */
 export function chosenStartupFiles(env: Env): StartupFile[] {
   const login = basename(env.SHELL ?? "");
   const all = startupFiles(env);
+  const profile = all.filter((f) => f.shell === "profile");
+  const bashLogin = (path: string) =>
+    path.endsWith(".bash_profile") || path.endsWith(".bash_login");
   const chosen = all.filter(({ shell, path }) => {
     if (shell === "profile") return false;
-    if (path.endsWith(".bash_profile")) return existsSync(path);
+    if (bashLogin(path)) return existsSync(path);
     if (shell === "fish") return login === "fish" || existsSync(join(path, "..", ".."));
     return login === shell || existsSync(path);
   });
-  return chosen.length > 0 ? chosen : all.filter((f) => f.shell === "profile");
+  if (chosen.length === 0) return profile;
+  const bash = chosen.some((f) => f.shell === "bash");
+  // Without .bash_profile or .bash_login, .profile is the file a login bash reads.
+  return bash && !chosen.some((f) => bashLogin(f.path)) ? [...chosen, ...profile] : chosen;
 }
 
 function fishQuote(word: string): string {

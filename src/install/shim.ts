@@ -70,6 +70,20 @@ function cmdQuote(word: string): string {
   return `"${word.replaceAll("%", "%%")}"`;
 }
 
+/** `ficta` itself, for an install run from a checkout or an unpacked archive. */
+export function selfShimFileName(platform: Platform): string {
+  return platform === "windows" ? "ficta.cmd" : "ficta";
+}
+
+/** The shim that puts ficta itself on PATH: the same template, without the `codex` argument. */
+export function renderSelfShim(platform: Platform, command: string[]): string {
+  const purpose = "so that `codex` runs through ficta";
+  const text = renderShim(platform, command).replace(purpose, "so that `ficta` is on PATH");
+  return platform === "windows"
+    ? text.replace(" codex %*", " %*").replace(/\r\nrem Bypass once:[^\r]*/, "")
+    : text.replace(' codex "$@"', ' "$@"').replace(/\n# Bypass once:[^\n]*/, "");
+}
+
 export function renderShim(platform: Platform, command: string[]): string {
   if (platform === "windows") {
     const line = command.map(cmdQuote).join(" ");

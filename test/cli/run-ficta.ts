@@ -33,13 +33,19 @@ export async function runFicta(
   return { code, stdout, stderr };
 }
 
-/** A home with nothing in it, a bash login shell, and a PATH that still finds the basics. */
+/**
+ * A home with nothing in it, a bash login shell, and a PATH that still finds the basics and,
+ * last, a stand-in Codex (`ficta install` refuses to put a shim in front of no Codex at all).
+ */
 export function tempHome(extra: Record<string, string> = {}) {
   const home = mkdtempSync(join(tmpdir(), "ficta-cli-"));
+  const codexDir = join(home, "codex-bin");
+  mkdirSync(codexDir);
+  standInCodex(codexDir);
   const env: Record<string, string> = {
     HOME: home,
     SHELL: "/bin/bash",
-    PATH: "/usr/local/bin:/usr/bin:/bin",
+    PATH: `/usr/local/bin:/usr/bin:/bin:${codexDir}`,
     ...extra,
   };
   return { home, env };

@@ -34,6 +34,7 @@ describe("install", () => {
     expect(first.files.map((f) => [f.path, f.outcome])).toEqual([
       [shim, "written"],
       [join(home, ".bashrc"), "written"],
+      [join(home, ".profile"), "written"],
     ]);
     expect(mode(shim)).toBe(0o755);
     expect(readFileSync(shim, "utf8")).toContain(`exec '/opt/ficta/ficta' codex "$@"`);
@@ -42,7 +43,7 @@ describe("install", () => {
     expect(installedShimPath(env, "posix")).toBe(shim);
 
     const again = install({ env, command: COMMAND, platform: "posix" });
-    expect(again.files.map((f) => f.outcome)).toEqual(["unchanged", "unchanged"]);
+    expect(again.files.map((f) => f.outcome)).toEqual(["unchanged", "unchanged", "unchanged"]);
     const rc = readFileSync(join(home, ".bashrc"), "utf8");
     expect(rc.split(BLOCK_BEGIN).length - 1).toBe(1);
     expect(rc.startsWith("alias ll='ls -l'\n")).toBe(true);

@@ -106,7 +106,19 @@ describe("chosenStartupFiles", () => {
     const h = home([]);
     expect(names(h, { SHELL: "/bin/zsh" })).toEqual([".zshrc"]);
     expect(names(h, { SHELL: "/usr/bin/fish" })).toEqual([".config/fish/conf.d/ficta.fish"]);
-    expect(names(h, { SHELL: "/bin/bash" })).toEqual([".bashrc"]);
+    // bash without a login file: .profile too, which is what a login bash reads.
+    expect(names(h, { SHELL: "/bin/bash" })).toEqual([".bashrc", ".profile"]);
+  });
+
+  test("a login bash reads .bash_profile or .bash_login when there is one, so no .profile", () => {
+    expect(names(home([".bash_login"]), { SHELL: "/bin/bash" })).toEqual([
+      ".bashrc",
+      ".bash_login",
+    ]);
+    expect(names(home([".bash_profile"]), { SHELL: "/bin/bash" })).toEqual([
+      ".bashrc",
+      ".bash_profile",
+    ]);
   });
 
   test("other shells already configured here, and .bash_profile when it exists", () => {
