@@ -50,6 +50,7 @@ export interface Check {
     | "disabled"
     | "upstreams"
     | "around"
+    | "reach"
     | "self-test";
   status: Status;
   summary: string;
@@ -129,6 +130,9 @@ async function registryCheck(settings: Settings, cwd: string, env: Env): Promise
     return check("registry", "fail", `cannot load the registry: ${(error as Error).message}`);
   }
   const details = reportLines(loaded).map((line) => line.replace(/^registry: /, ""));
+  // Counted in the summary, so listed too: the surrogate key is protected in no source's name.
+  const own = loaded.secrets.filter((secret) => secret.source === "ficta").length;
+  if (own) details.push(`ficta's surrogate key (${own} value${own === 1 ? "" : "s"})`);
   const summary = `${loaded.secrets.length} value(s) protected in ${cwd}`;
   const refusals = launchRefusals(loaded, settings);
   if (refusals.length) {
@@ -279,6 +283,41 @@ function upstreamsCheck(settings: Settings): Check {
   ]);
 }
 
+/**
+ * Whether the model upstream Codex will use answers at all: a bare HEAD (no credential, no
+ * header of the user's, no body), any HTTP status counting as reachable.
+ */
+async function reachCheck(env: Env, settings: Settings): Promise<Check> {
+  const auth = detectAuthMode(env);
+  const names: Array<"chatgpt" | "openai"> = auth === "none"
+    ? ["chatgpt", "openai"]
+    : [auth === "chatgpt" ? "chatgpt" : "openai"];
+  const results = await Promise.all(names.map(async (name) => {
+    const url = settings.upstream[name];
+    try {
+      const answer = await fetch(url, {
+        method: "HEAD",
+        redirect: "manual",
+        signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
+      });
+      return { url, ok: true, detail: `HTTP ${answer.status}` };
+    } catch (error) {
+      const { code, name: kind } = error as { code?: string; name?: string };
+      return { url, ok: false, detail: code ?? kind ?? "connection failed" };
+    }
+  }));
+  const down = results.filter((r) => !r.ok);
+  const details = results.map((r) => `${r.url}: ${r.ok ? "answers" : "unreachable"} (${r.detail})`);
+  if (!down.length) return check("reach", "ok", "the model upstream answers", details);
+  details.push("Codex cannot get answers until it is reachable (network, proxy, upstream.*)");
+  return check(
+    "reach",
+    "warn",
+    `model upstream unreachable: ${down.map((r) => r.url).join(", ")}`,
+    details,
+  );
+}
+
 async function selfTestCheck(settings: Settings, compile: EngineFactory): Promise<Check> {
   const result = await selfTest(settings, compile);
   const details = result.proofs.map((p) => `${p.ok ? "ok  " : "FAIL"} ${p.name}: ${p.detail}`);
@@ -297,11 +336,12 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
   const { env, cwd } = options;
   const { check: config, settings } = configCheck(env);
   const real = findRealCodex(settings.codex.path, env, options.self ?? process.execPath);
-  const [registry, codex, live, around] = await Promise.all([
+  const [registry, codex, live, around, reach] = await Promise.all([
     registryCheck(settings, cwd, env),
     codexCheck(real, env),
     selfTestCheck(settings, options.compile ?? compileEngine),
     aroundFictaCheck(env, cwd),
+    reachCheck(env, settings),
   ]);
   const checks = [
     config,
@@ -312,6 +352,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
     disabledCheck(env, settings),
     upstreamsCheck(settings),
     around,
+    reach,
     live,
   ];
   const problems = checks.filter((c) => c.status === "fail").length;
