@@ -1,8 +1,8 @@
 /**
  * `ficta setup [--yes]`: asks what to protect, writes ~/.ficta/config.toml (0600) through the
- * schema, and installs the shim. Only the keys asked about are written; every other key and
- * section of an existing file is kept (its comments are not: the previous file is kept as
- * config.toml.bak). Values are never shown, only names and their sources.
+ * schema, and installs the shim. Only the keys asked about are written, edited in the file's text
+ * in place: every other key, section and comment is kept. Values are never shown, only names and
+ * their sources.
  */
 import { createInterface } from "node:readline";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
@@ -10,6 +10,8 @@ import { ConfigError, parseConfig, readConfigText } from "../config/load.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { writePrivateFile } from "../config/private-files.ts";
 import { PRESETS, PROCESS_ENV_MODES, type Settings } from "../config/schema.ts";
+import { parseSwitch } from "../config/switch.ts";
+import { setTableKeys } from "../config/toml-edit.ts";
 import { loadRegistry } from "../registry/index.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { installAndReport } from "./install.ts";
@@ -98,8 +100,9 @@ async function askFor<T>(
   }
 }
 
+/** y/n, or any switch spelling (1/true/yes/on, 0/false/no/off). */
 const yesNo = (answer: string) =>
-  /^(y|yes)$/i.test(answer) ? true : /^(n|no)$/i.test(answer) ? false : undefined;
+  /^y$/i.test(answer) ? true : /^n$/i.test(answer) ? false : parseSwitch(answer);
 const list = (answer: string) =>
   answer === "-" ? [] : answer.split(",").map((s) => s.trim()).filter(Boolean);
 
@@ -135,7 +138,7 @@ export async function setup(options: SetupOptions): Promise<number> {
 
   const dotenv = await askFor(
     prompter,
-    "protect the values in .env files?",
+    "registry.dotenv: protect the values in .env files? (yes or no)",
     now.dotenv ? "Y/n" : "y/N",
     now.dotenv,
     yesNo,
@@ -143,23 +146,24 @@ export async function setup(options: SetupOptions): Promise<number> {
   const dotenvFiles = dotenv
     ? await askFor(
       prompter,
-      "dotenv file names or patterns, comma-separated",
+      "registry.dotenv_files: which dotenv files to read? (file names or `*` patterns, " +
+        "comma-separated; templates like .env.example are always skipped)",
       now.dotenv_files.join(", "),
       now.dotenv_files,
       (a) => (list(a).length ? list(a) : undefined),
     )
     : now.dotenv_files;
-  const modes = PROCESS_ENV_MODES.join(", ");
   const processEnv = await askFor(
     prompter,
-    `which environment variables to protect (${modes})?`,
+    "registry.process_env: which environment variables to protect? (secret-ish: names with a " +
+      "secret word or credential-shaped values; all: every value; off: none)",
     now.process_env,
     now.process_env,
     (a) => PROCESS_ENV_MODES.find((m) => m === a.toLowerCase()),
   );
   const minLen = await askFor(
     prompter,
-    "shortest value to protect, in characters",
+    "registry.min_len: shortest value to protect, in characters? (a whole number, 1 to 9999)",
     String(now.min_len),
     now.min_len,
     (a) => (/^[1-9]\d{0,3}$/.test(a) ? Number(a) : undefined),
@@ -171,7 +175,8 @@ export async function setup(options: SetupOptions): Promise<number> {
     if (presets.includes(preset) || !Bun.which(cli, { PATH: env.PATH ?? "" })) continue;
     const wanted = await askFor(
       prompter,
-      `\`${cli}\` is on PATH: also protect the secrets ${label} hands out?`,
+      `registry.presets: \`${cli}\` is on PATH; also protect the secrets ${label} hands out? ` +
+        "(yes or no)",
       "y/N",
       false,
       yesNo,
@@ -199,7 +204,8 @@ export async function setup(options: SetupOptions): Promise<number> {
     for (const secret of secrets) say(`  ${secret.name}  (${secret.source})`);
     exclude = await askFor(
       prompter,
-      "names never to protect, comma-separated ('-' for none)",
+      "registry.exclude_names: variable names never to protect? (names, comma-separated; " +
+        "'-' for none)",
       exclude.join(", ") || "none",
       exclude,
       list,
@@ -222,7 +228,13 @@ export async function setup(options: SetupOptions): Promise<number> {
   say(written);
 
   const install = options.install &&
-    await askFor(prompter, "install the `codex` shim (ficta install)?", "Y/n", true, yesNo);
+    await askFor(
+      prompter,
+      "install the `codex` shim, so that `codex` runs through ficta (ficta install)? (yes or no)",
+      "Y/n",
+      true,
+      yesNo,
+    );
   if (!install) {
     say("run `ficta install` when you want `codex` itself to run through ficta.");
     return 0;
@@ -236,12 +248,14 @@ function writeConfig(
   existing: Existing,
   managed: Managed,
 ): string | ConfigError {
+  // In place first, so the file keeps its comments and layout; a whole new document otherwise.
+  const edited = setTableKeys(existing.text ?? "", "registry", { ...managed });
   const registry = existing.doc.registry;
   const doc = {
     ...existing.doc,
     registry: { ...(typeof registry === "object" && registry ? registry : {}), ...managed },
   };
-  const text = stringifyToml(doc) + "\n";
+  const text = edited ?? stringifyToml(doc) + "\n";
   try {
     parseConfig(text, file);
   } catch (error) {
@@ -249,11 +263,8 @@ function writeConfig(
     throw error;
   }
   if (existing.text === text) return `config unchanged: ${file}`;
-  if (existing.text !== null) {
-    writePrivateFile(`${file}.bak`, existing.text);
-  }
+  const backup = edited === null && existing.text !== null;
+  if (backup) writePrivateFile(`${file}.bak`, existing.text!);
   writePrivateFile(file, text);
-  return `config written: ${file}${
-    existing.text !== null ? ` (previous file kept as ${file}.bak)` : ""
-  }`;
+  return `config written: ${file}${backup ? ` (previous file kept as ${file}.bak)` : ""}`;
 }

@@ -40,7 +40,7 @@ describe("ficta setup --yes", () => {
     expect(existsSync(join(home, ".ficta", "bin", "codex"))).toBe(true);
   });
 
-  test("keeps keys and sections it does not manage, and the previous file as .bak", async () => {
+  test("keeps keys, sections and comments it does not manage: the file is edited in place", async () => {
     const { home, env } = tempHome();
     mkdirSync(join(home, ".ficta"));
     const before = [
@@ -71,8 +71,19 @@ describe("ficta setup --yes", () => {
     expect(parsed.log.quiet).toBe(true);
     expect(parsed.upstream.openai).toBe("http://127.0.0.1:9999");
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(readFileSync(`${file}.bak`, "utf8")).toBe(before);
-    expect(statSync(`${file}.bak`).mode & 0o777).toBe(0o600);
+    const after = readFileSync(file, "utf8");
+    // Every line of the old file is still there, in order, comments included; the keys setup
+    // manages were added to [registry] (min_len kept its value and its place).
+    const kept = before.split("\n");
+    const lines = after.split("\n");
+    let at = 0;
+    for (const line of kept) {
+      const found = lines.indexOf(line, at);
+      expect(found, `kept in order: ${line}`).toBeGreaterThanOrEqual(0);
+      at = found + 1;
+    }
+    expect(after).toContain("[registry]\nmin_len = 12\n");
+    expect(existsSync(`${file}.bak`)).toBe(false);
     expect(existsSync(join(home, ".ficta", "bin"))).toBe(false);
 
     const again = await runFicta(["setup", "--yes", "--no-install"], env);
@@ -152,7 +163,12 @@ describe("ficta setup, interactive", () => {
       presets: ["doppler"],
       exclude_names: ["APP_TOKEN", "OTHER"],
     });
-    expect(prompter.questions.filter((q) => q.startsWith("which environment")).length).toBe(2);
+    expect(prompter.questions.filter((q) => q.startsWith("registry.process_env:")).length).toBe(2);
+    // Each question names its key and the answers it takes.
+    for (const question of prompter.questions) {
+      expect(question).toMatch(/^(registry\.\w+: |install )/);
+      expect(question).toMatch(/\((yes or no|[^)]*(comma|number|secret-ish)[^)]*)\) \[/);
+    }
     expect(prompter.questions.some((q) => q.includes("`doppler` is on PATH"))).toBe(true);
     expect(prompter.questions.some((q) => q.includes("`op`"))).toBe(false);
     expect(prompter.questions.join("\n")).not.toContain(value);
