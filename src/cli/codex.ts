@@ -235,6 +235,7 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   addMasks(env, registry.secrets.filter((s) => fetched.has(s.source)).map((s) => s.value));
 
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
+  const launchedAt = Date.now();
   const session = openSession(report.createSession, settings, env);
   if (typeof session === "string") {
     return finish(env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: session });
@@ -310,6 +311,10 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
       });
     }
     say(session.summaryLine());
+    if (!isExec(args)) {
+      const hint = (await import("./resume-hint.ts")).resumeHint(env, launchedAt);
+      if (hint) say(hint);
+    }
     const blocked = facts.totals.blocked;
     if (blocked) {
       return finish(env, {

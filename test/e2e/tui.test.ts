@@ -99,6 +99,12 @@ test.skipIf(!TMUX)("interactive Codex: silent proxy, real values on screen, Ctrl
     expect(exit).toBe("ficta-exit=0");
     const after = screen();
     expect(after).toMatch(/ficta: 1 value protected; \d+ requests?; /);
+    // Codex's own hint runs Codex without ficta when no shim is installed: ficta names its own.
+    const id = /codex resume ([0-9a-f-]{36})/.exec(after)?.[1];
+    expect(id).toBeDefined();
+    expect(after.replace(/\s+/g, " ")).toContain(
+      `ficta: to resume this session through ficta: ficta codex resume ${id}`,
+    );
 
     const found = needles([secret]);
     for (const request of upstream.received) expect(leaks(request.body, found)).toEqual([]);
