@@ -292,8 +292,8 @@ async function reachCheck(env: Env, settings: Settings): Promise<Check> {
   const names: Array<"chatgpt" | "openai"> = auth === "none"
     ? ["chatgpt", "openai"]
     : [auth === "chatgpt" ? "chatgpt" : "openai"];
-  const results = await Promise.all(names.map(async (name) => {
-    const url = settings.upstream[name];
+  const urls = [...new Set(names.map((name) => settings.upstream[name]))];
+  const results = await Promise.all(urls.map(async (url) => {
     try {
       const answer = await fetch(url, {
         method: "HEAD",
