@@ -22,6 +22,7 @@ import {
   writeProjectSecrets,
 } from "./harness.ts";
 import { sseTurn, startMockUpstream } from "./mock-upstream.ts";
+import { shQuote } from "../../src/install/shim.ts";
 
 afterAll(removeTempDirs);
 
@@ -103,6 +104,8 @@ async function underAttack(
   label: string,
   attack: (ctx: { port: number; pid: number; bearer: string; secrets: string[] }) => Promise<void>,
   extraEnv: Record<string, string> = {},
+  /** Run the launch on a terminal (util-linux `script`): its stdout then carries the pty's bytes. */
+  tty = false,
 ) {
   const dirs = tempDirs(label);
   const secrets = writeProjectSecrets(dirs.project);
@@ -115,7 +118,8 @@ async function underAttack(
     await attacked.promise;
     return [{ type: "message", text: "front door held" }];
   });
-  const command = [...fictaCommand(), "codex", "exec", "--json", ...OFFLINE_FLAGS, "say hi"];
+  const launch = [...fictaCommand(), "codex", "exec", "--json", ...OFFLINE_FLAGS, "say hi"];
+  const command = tty ? ["script", "-qefc", launch.map(shQuote).join(" "), "/dev/null"] : launch;
   const child = Bun.spawn(command, {
     cwd: dirs.project,
     env: {
@@ -130,10 +134,11 @@ async function underAttack(
     stderr: "pipe",
     timeout: 90_000,
   });
+  const stdoutText = tty ? Promise.resolve("") : new Response(child.stdout).text();
   const stderr = (async () => {
     let text = "";
     const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) {
+    for await (const chunk of tty ? child.stdout : child.stderr) {
       text += decoder.decode(chunk, { stream: true });
       const found = ROUTE_LINE.exec(text);
       if (found && !port) {
@@ -151,11 +156,10 @@ async function underAttack(
   } finally {
     attacked.resolve();
   }
-  const [stdout, err, code] = await Promise.all([
-    new Response(child.stdout).text(),
-    stderr,
-    child.exited,
-  ]);
+  const [piped, terminal, code] = await Promise.all([stdoutText, stderr, child.exited]);
+  // On a terminal everything (Codex's JSON lines, ficta's lines) arrives on one stream.
+  const stdout = tty ? terminal : piped;
+  const err = tty ? terminal.split(/\r?\n/).filter((l) => !l.startsWith("{")).join("\n") : terminal;
   await upstream.stop();
   if (attackError) throw attackError;
 
@@ -282,6 +286,31 @@ describe("the front door, attacked during a real launch", () => {
     },
     90_000,
   );
+});
+
+describe.skipIf(!Bun.which("script"))("on a terminal", () => {
+  test("every attack at once prints nothing: no request line, no error", async () => {
+    const bomb = zstdCompressSync(new Uint8Array(256 * 1024 * 1024));
+    const { stderr } = await underAttack(
+      "tty",
+      async ({ port, secrets }) => {
+        const host = `127.0.0.1:${port}`;
+        await Promise.all([
+          raw(port, new TextEncoder().encode("GET /v1/\u0085\u009b2J HTTP/1.0\r\n\r\n")),
+          raw(port, post("/backend-api/x", { host, "content-encoding": "zstd" }, bomb)),
+          raw(port, post(`/backend-api/x/${secrets[0].replaceAll("-", "%2D")}`, { host }, "{}")),
+          raw(port, post("/backend-api/x", { host, [secrets[0]]: "1" }, "{}")),
+          ...Array.from({ length: 50 }, () => raw(port, post("/v1/responses", { host }, "{}"))),
+        ]);
+      },
+      {},
+      true,
+    );
+    // Only the launch lines before Codex started and the summary after it ended.
+    const lines = stderr.split(/\r?\n/).filter((line) => line.startsWith("ficta"));
+    expect(lines.filter((line) => line.startsWith("ficta: ->"))).toEqual([]);
+    expect(lines.at(-1)).toMatch(/^ficta: \d+ values? protected; \d+ requests; \d+ refused/);
+  }, 90_000);
 });
 
 describe("an upstream that closes mid-stream", () => {
