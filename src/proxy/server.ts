@@ -152,21 +152,38 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       finish(entry, started);
       return toResponse(refusal);
     };
+    // Even a path ficta refuses is logged redacted; one the gate still flags, in any spelling
+    // (`%2D` for `-` included), is not logged at all.
+    let checked: Promise<{ output: string; hits: Set<string> }> | undefined;
+    const checkPath = () =>
+      checked ??= (async () => {
+        const path = await engine.redactText(target.pathname);
+        const hits = new Set([
+          ...engine.gateText(path.output),
+          ...engine.gateBytes(percentDecoded(path.output)),
+        ]);
+        entry.path = hits.size ? "(withheld: holds a protected value)" : printable(path.output);
+        if (Object.keys(path.counts).length) entry.redacted.path = path.counts;
+        return { output: path.output, hits };
+      })();
+    // Refused before its body is read: only the (short) path is looked at, for the log.
+    const refuseEarly = async (refusal: Refusal) => {
+      await checkPath();
+      return refuse(refusal);
+    };
 
     let forwarded = false;
     try {
-      // Everything a caller controls is checked before anything is awaited or read, so a request
-      // this launch did not make costs ficta nothing.
+      // Everything a caller controls is checked before its body is read, so a request this
+      // launch did not make costs ficta next to nothing.
       if (req.headers.get("host") !== expectedHost) {
-        return refuse(wrongHost(expectedHost));
+        return await refuseEarly(wrongHost(expectedHost));
       }
       // Only browsers send these; a web page that found the port is never Codex.
       if (req.headers.has("origin") || req.headers.has("sec-fetch-site")) {
-        return refuse(fromBrowser());
+        return await refuseEarly(fromBrowser());
       }
-      if (req.headers.has("upgrade")) {
-        return refuse(webSocket());
-      }
+      if (req.headers.has("upgrade")) return await refuseEarly(webSocket());
       const given = req.headers.get(PROXY_TOKEN_HEADER);
       const trusted = tokenMatches(given);
       if (!trusted) {
@@ -175,26 +192,18 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
         // Only the token's absence is tolerated (housekeeping, by default); a wrong one never is.
         const bound = housekeeping && given === null && !options.housekeepingNeedsToken &&
           (authorization === null || !options.binding || options.binding.matches(authorization));
-        if (!bound) return refuse(missingToken());
+        if (!bound) return await refuseEarly(missingToken());
         untrusted = authorization === null || !options.binding;
       }
       if (inFlight > REQUESTS_AT_ONCE || (untrusted && untrustedInFlight >= UNTRUSTED_AT_ONCE)) {
-        return refuse(busy());
+        return refuse(busy()); // not even the path: this is the flood's own answer
       }
       if (untrusted) {
         untrustedInFlight++;
         counted = true;
       }
 
-      // Even a path ficta refuses is logged redacted; one the gate still flags, in any spelling
-      // (`%2D` for `-` included), is not logged at all.
-      const path = await engine.redactText(target.pathname);
-      const pathHits = new Set([
-        ...engine.gateText(path.output),
-        ...engine.gateBytes(percentDecoded(path.output)),
-      ]);
-      entry.path = pathHits.size ? "(withheld: holds a protected value)" : printable(path.output);
-      if (Object.keys(path.counts).length) entry.redacted.path = path.counts;
+      const { output: pathOut, hits: pathHits } = await checkPath();
       const nameHits = engine.gateText([...req.headers.keys()].join("\n"));
       if (pathHits.size || nameHits.length) {
         entry.blocked = true;
@@ -207,7 +216,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
 
       const route = resolveRoute(
         req.method,
-        path.output,
+        pathOut,
         req.headers.has(CHATGPT_ACCOUNT_HEADER),
         settings.upstream,
       );

@@ -1,5 +1,5 @@
 /** A loopback mock upstream and a proxy wired to it, in a throw-away FICTA_HOME. */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
@@ -124,6 +124,8 @@ export function startTestProxy(options: TestProxyOptions): TestProxy {
       return fetch(proxy.origin + path, { ...init, headers, decompress: false });
     },
     entries() {
+      // The log file appears with the first entry.
+      if (!existsSync(session.requestsLog)) return [];
       return readFileSync(session.requestsLog, "utf8").split("\n").filter(Boolean).map((line) =>
         JSON.parse(line) as RequestEntry
       );
