@@ -9,7 +9,8 @@ const LAUNCH_VARIABLES: Array<[string, string]> = [
   ["FICTA_CONFIG_FILE", "The config file (default $FICTA_HOME/config.toml)."],
   [
     "FICTA_SURROGATE_KEY",
-    "The surrogate key as 64 hex digits, instead of $FICTA_HOME/key (CI); never passed to Codex.",
+    "The surrogate key (64 hex characters or base64 of 32+ bytes) instead of $FICTA_HOME/key, " +
+    "e.g. in CI; never passed to Codex.",
   ],
 ];
 
