@@ -187,7 +187,7 @@ describe("ficta doctor", () => {
     const ran = await runFicta(["doctor"], { ...env, FICTA_CHATGPT_UPSTREAM: dead });
     expect(ran.stdout).toContain(`warn  reach      model upstream unreachable: ${dead}`);
     expect(ran.stdout).toContain(`${dead}: unreachable (ECONNREFUSED)`);
-  });
+  }, 20_000);
 
   test("the registry's count is the sum of its details (the surrogate key listed too)", async () => {
     const { env, home } = reachableMachine();
@@ -230,6 +230,8 @@ describe("ficta doctor", () => {
 
   test("a broken config is a problem; the other checks still run", async () => {
     const { home, env } = healthyMachine();
+    // The file's upstream must count: no environment override for it.
+    delete (env as Record<string, string | undefined>).FICTA_OPENAI_UPSTREAM;
     mkdirSync(join(home, ".ficta"), { recursive: true });
     writeFileSync(
       join(home, ".ficta", "config.toml"),

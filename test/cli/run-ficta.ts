@@ -82,12 +82,32 @@ export function fakeChatgptLogin(codexHome: string): void {
   );
 }
 
+let modelUpstream: string | undefined;
+
+/** A loopback stand-in for the model upstream, so doctor finds it reachable without a network. */
+function loopbackUpstream(): string {
+  if (modelUpstream) return modelUpstream;
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: () => new Response(null, { status: 204 }),
+  });
+  server.unref();
+  return modelUpstream = `http://127.0.0.1:${server.port}`;
+}
+
 /**
  * A machine where everything is in order: a stand-in Codex answering `--version` like 0.169, a
- * ChatGPT login, and PATH with `shimDir` (when given) before the real Codex.
+ * ChatGPT login, a reachable model upstream (loopback), and PATH with `shimDir` (when given)
+ * before the real Codex.
  */
 export function healthyMachine(extra: Record<string, string> = {}) {
-  const { home, env } = tempHome(extra);
+  const upstream = loopbackUpstream();
+  const { home, env } = tempHome({
+    FICTA_CHATGPT_UPSTREAM: upstream,
+    FICTA_OPENAI_UPSTREAM: upstream,
+    ...extra,
+  });
   const realDir = join(home, "real");
   mkdirSync(realDir);
   writeFileSync(
