@@ -248,7 +248,7 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     registry,
     extra: [{ name: PROXY_TOKEN_ENV, source: "ficta", value: token }],
     key,
-    requestsLog: session.requestsLog,
+    log: (entry) => session.note(entry),
     compile: (secrets) =>
       compileEngine(secrets, key, {
         encoded: settings.detect.encoded,

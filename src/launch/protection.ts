@@ -4,7 +4,6 @@
  * session. Both join the engine that the proxy holds; nothing here is on the path to Codex's
  * spawn except reading the store's one-line header for the launch report.
  */
-import { appendFileSync } from "node:fs";
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import type { Engine, Secret } from "../engine/types.ts";
@@ -41,8 +40,8 @@ export function startProtection(options: {
   /** Secrets that belong to this launch only (the proxy token). */
   extra: Secret[];
   key: CryptoKey;
-  /** Where the one metadata line per live update goes (the session's requests.jsonl). */
-  requestsLog: string;
+  /** Takes the one metadata line per live update (into the session's requests.jsonl). */
+  log(entry: Record<string, unknown>): void;
   compile(secrets: readonly Secret[]): Promise<Engine>;
 }): Protection {
   const { settings, env, registry } = options;
@@ -83,7 +82,7 @@ export function startProtection(options: {
 
   const log = (entry: Record<string, unknown>) => {
     try {
-      appendFileSync(options.requestsLog, JSON.stringify(entry) + "\n");
+      options.log(entry);
     } catch {
       // logging must never stop protection
     }
