@@ -200,7 +200,7 @@ describe("ficta doctor", () => {
     const listed = registry.details
       .map((d) => Number(/\((\d+) values?/.exec(d)?.[1] ?? 0))
       .reduce((a, b) => a + b, 0);
-    expect(total).toBe(2);
+    expect(registry.details).toContain("ficta's surrogate key (1 value)");
     expect(listed).toBe(total);
   });
 
