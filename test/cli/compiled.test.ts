@@ -25,7 +25,7 @@ beforeAll(async () => {
   if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource()) return;
   const built = await Bun.$`bun run build`.cwd(ROOT).quiet().nothrow();
   if (built.exitCode !== 0) throw new Error(`bun run build failed:\n${built.stderr}`);
-});
+}, 120_000); // a build takes ~10 s, more on a busy machine
 
 describe("compiled ficta", () => {
   test("install writes a shim that runs the binary; codex reaches the real Codex", async () => {
