@@ -136,13 +136,6 @@ export function createSession(
         failedWrites++;
       }
     },
-    note(entry) {
-      try {
-        writeSync(open(), JSON.stringify(entry) + "\n");
-      } catch {
-        failedWrites++;
-      }
-    },
     recordBody(time, method, upstream, body) {
       if (!bodiesLog) return;
       const text = utf8(body);

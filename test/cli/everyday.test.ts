@@ -141,7 +141,7 @@ describe("switches and variables", () => {
     expect((await ficta(["codex", "exec", "hi"], { ...env, FICTA_QUIET: "yes" }, home)).code)
       .toBe(0);
     const bad = await ficta(["codex", "exec", "hi"], { ...env, FICTA_QUIET: "2" }, home);
-    expect(bad.code).toBe(2);
+    expect(bad.code).toBe(78);
     expect(bad.stderr).toContain("FICTA_QUIET: expected 1/true/yes/on or 0/false/no/off");
   });
 
@@ -150,7 +150,7 @@ describe("switches and variables", () => {
       FICTA_REGISTRY_COMMAND: '[{"name":"vault","argv":["vault",]}]',
     });
     const ran = await ficta(["codex", "exec", "hi"], env, home);
-    expect(ran.code).toBe(2);
+    expect(ran.code).toBe(78);
     expect(ran.stderr).toContain(
       "FICTA_REGISTRY_COMMAND: invalid JSON at line 1, column 34 (position 33)",
     );

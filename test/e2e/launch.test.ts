@@ -184,8 +184,7 @@ describe("refusals", () => {
     s.env.FICTA_QUIET = "perhaps";
     const result = await ficta(["exec", "hi"], s);
     expect(result.code).toBe(78);
-    expect(result.stderr).toBe("ficta: FICTA_QUIET: expected 1/true/yes/on or 0/false/no/off
-");
+    expect(result.stderr).toBe("ficta: FICTA_QUIET: expected 1/true/yes/on or 0/false/no/off\n");
     expect(existsSync(s.out)).toBe(false);
   });
 
