@@ -206,7 +206,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       const { output: pathOut, hits: pathHits } = await checkPath();
       const nameHits = engine.gateText([...req.headers.keys()].join("\n"));
       if (pathHits.size || nameHits.length) {
-        entry.blocked = true;
+        entry.blocked = !untrusted;
         entry.blockedNames = [...new Set([...pathHits, ...nameHits])].sort();
         const hits = [];
         if (pathHits.size) hits.push({ surface: "URL path", names: [...pathHits] });
@@ -280,7 +280,9 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       lap("gate");
       if (hits.length) {
         const refusal = blocked(hits);
-        entry.blocked = true;
+        // Only what this launch's Codex sent counts as blocked (and in the exit code); a request
+        // nothing ties to the launch is just refused.
+        entry.blocked = !untrusted;
         entry.blockedNames = [...new Set(hits.flatMap((hit) => hit.names))].sort();
         return refuse(refusal);
       }
