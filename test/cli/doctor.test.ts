@@ -143,9 +143,13 @@ describe("ficta doctor", () => {
 
   test("a missing Codex is a problem", async () => {
     const { home, env } = healthyMachine();
+    // A PATH with no Codex anywhere on it, whatever this machine has installed globally (the
+    // README's `npm install -g @openai/codex` puts one in /usr/bin).
+    const empty = join(home, "empty-bin");
+    mkdirSync(empty);
     const ran = await runFicta(["doctor", "--json"], {
       ...env,
-      PATH: `${join(home, ".ficta", "bin")}:/usr/bin:/bin`,
+      PATH: `${join(home, ".ficta", "bin")}:${empty}`,
     });
     const report = JSON.parse(ran.stdout) as DoctorReport;
     expect(ran.code).toBe(1);
