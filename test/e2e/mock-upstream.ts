@@ -23,8 +23,11 @@ export type Item =
   | { type: "message"; text: string }
   | { type: "function_call"; name: string; arguments: string; deltaSize?: number };
 
-/** Chooses the answer from the parsed request body (the whole history is re-sent every turn). */
-export type Script = (body: ResponsesBody) => Item[] | Promise<Item[]>;
+/**
+ * Chooses the answer from the parsed request body (the whole history is re-sent every turn);
+ * `request` has the headers, e.g. `x-codex-turn-metadata` telling a turn from a title request.
+ */
+export type Script = (body: ResponsesBody, request: Received) => Item[] | Promise<Item[]>;
 
 export interface ResponsesBody {
   input?: Array<Record<string, unknown>>;
@@ -254,7 +257,7 @@ export function startMockUpstream(script: Script, options: MockOptions = {}): Mo
         : chooseEncoding(req.headers.get("accept-encoding"));
       record.answerEncoding = answer;
       if (req.method === "POST" && url.pathname.endsWith("/responses")) {
-        const events = sseTurn(await script(JSON.parse(body) as ResponsesBody));
+        const events = sseTurn(await script(JSON.parse(body) as ResponsesBody, record));
         const sse = new TextEncoder().encode(events.join(""));
         const headers: Record<string, string> = { "content-type": "text/event-stream" };
         if (answer !== "identity") headers["content-encoding"] = answer;
