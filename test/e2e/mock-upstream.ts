@@ -229,7 +229,9 @@ function encodedJson(json: string, coding: string): Response {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (coding === "identity") return new Response(bytes, { headers });
   headers["content-encoding"] = coding;
-  const packed = coding === "zstd" ? Bun.zstdCompressSync(bytes) : Bun.gzipSync(bytes);
+  const packed = new Uint8Array(
+    coding === "zstd" ? Bun.zstdCompressSync(bytes) : Bun.gzipSync(bytes),
+  );
   return new Response(packed, { headers });
 }
 
