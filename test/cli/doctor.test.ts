@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { VERIFIED_CODEX_VERSIONS } from "../../src/agents/codex-versions.ts";
 import { diagnose, type DoctorReport } from "../../src/cli/doctor.ts";
 import type { EngineFactory } from "../../src/cli/doctor-self-test.ts";
 import { compileEngine } from "../../src/engine/index.ts";
@@ -139,6 +140,27 @@ describe("ficta doctor", () => {
     ]);
     expect(report.elapsed_ms).toBeLessThan(2000);
     expect(ran.code).toBe(0);
+  });
+
+  test("a Codex outside the verified versions is a warning naming it; a verified one is ok", async () => {
+    const [pinned, newest] = VERIFIED_CODEX_VERSIONS;
+    const [major, minor] = newest.split(".").map(Number);
+    const beyond = `${major}.${minor + 1}.0`;
+    for (const [version, status] of [[newest, "ok"], [beyond, "warn"]] as const) {
+      const { realDir, env } = healthyMachine();
+      writeFileSync(
+        join(realDir, "codex"),
+        `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "codex-cli ${version}"; fi\n`,
+        { mode: 0o755 },
+      );
+      const ran = await runFicta(["doctor", "--json"], env);
+      const codex = (JSON.parse(ran.stdout) as DoctorReport).checks.find((c) => c.id === "codex");
+      expect(codex?.status).toBe(status);
+      expect(codex?.summary).toContain(`codex-cli ${version}`);
+      const verified = `${pinned.split(".").slice(0, 2).join(".")} and ${major}.${minor}`;
+      expect(codex?.details.join("\n")).toContain(`ficta is verified with Codex ${verified}`);
+      if (status === "warn") expect(codex?.details.join("\n")).toContain(`${beyond} is newer`);
+    }
   });
 
   test("a missing Codex is a problem", async () => {
