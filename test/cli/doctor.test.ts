@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { VERIFIED_CODEX_VERSIONS } from "../../src/agents/codex-versions.ts";
@@ -8,6 +8,9 @@ import { compileEngine } from "../../src/engine/index.ts";
 import type { Engine } from "../../src/engine/types.ts";
 import { renderShim } from "../../src/install/shim.ts";
 import { everyStderrLineIsFicta, healthyMachine, runFicta } from "./run-ficta.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const statuses = (report: DoctorReport) =>
   Object.fromEntries(report.checks.map((c) => [c.id, c.status]));

@@ -4,7 +4,7 @@
  * it. Nothing registered may reach the upstream in any form; Codex must behave as if ficta were
  * not there (real values in the file and the answer). The scenarios run concurrently.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROXY_TOKEN_ENV } from "../../src/agents/codex.ts";
@@ -35,6 +35,9 @@ import {
   startMockUpstream,
 } from "./mock-upstream.ts";
 import { fileText, finalText, OUTPUT_FILE, threeTurns, TURN1_NAMES } from "./turns.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 type Mode = "chatgpt" | "apikey-login" | "codex-api-key" | "openai-api-key";
 

@@ -3,7 +3,7 @@
  * whose redaction misses everything (the gate is the real one), so the only thing between the
  * value and the upstream is the gate.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { withoutRedaction } from "../../src/cli/doctor-self-test.ts";
@@ -20,6 +20,9 @@ import {
   writeLogin,
 } from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const upstream = startMockUpstream(() => [{ type: "message", text: "must not be reached" }]);
 afterAll(async () => {

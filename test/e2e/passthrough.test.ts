@@ -1,5 +1,5 @@
 /** Commands that make no model call reach the real Codex untouched and print what it prints. */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -12,6 +12,9 @@ import {
   tempDirs,
   writeLogin,
 } from "./harness.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 afterAll(removeTempDirs);
 

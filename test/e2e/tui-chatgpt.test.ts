@@ -5,7 +5,7 @@
  * real value while the wire only ever carried a surrogate, ficta prints nothing over the TUI,
  * Ctrl-C is Codex's key (not ficta's end), `/quit` leaves with exit 0 and the terminal as it was.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shQuote } from "../../src/install/shim.ts";
@@ -22,6 +22,9 @@ import {
 } from "./harness.ts";
 import { type Item, type Received, startMockUpstream, toolOutputs } from "./mock-upstream.ts";
 import { startPane, TMUX, until } from "./tmux.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 afterAll(removeTempDirs);
 
@@ -48,7 +51,8 @@ function wire(request: Received): string {
 function fictaOverTui(screen: string): string[] {
   const lines = screen.split("\n");
   const banner = lines.findIndex((line) => line.includes(">_ OpenAI Codex"));
-  return banner < 0 ? [] : lines.slice(banner).filter((line) => /^\s*ficta\b/.test(line));
+  if (banner < 0) throw new Error(`no Codex banner on screen:\n${screen}`);
+  return lines.slice(banner).filter((line) => /^\s*ficta\b/.test(line));
 }
 
 forEachCodex((codex) => {

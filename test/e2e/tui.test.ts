@@ -3,7 +3,7 @@
  * terminal, ficta prints nothing while it runs, the answer on screen shows the real value,
  * Ctrl-C quits Codex, and ficta's summary comes after Codex has gone, with Codex's exit code.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { shQuote } from "../../src/install/shim.ts";
@@ -18,6 +18,9 @@ import {
   writeLogin,
 } from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 afterAll(removeTempDirs);
 

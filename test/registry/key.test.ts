@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeKey, loadSurrogateKey, SurrogateKeyError } from "../../src/config/key.ts";
 import { surrogateFor } from "../../src/engine/surrogate.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const home = () => join(mkdtempSync(join(tmpdir(), "ficta-key-")), "ficta");
 const randomHex = () => crypto.getRandomValues(new Uint8Array(32)).toHex();
