@@ -32,6 +32,7 @@ import { loadRegistry, type Registry, reportLines } from "../registry/index.ts";
 import { launchRefusals, requireOn } from "../registry/verdict.ts";
 import { VERSION } from "../version.ts";
 import { aroundFictaCheck } from "./doctor-around.ts";
+import { codexVersionVerdict, verifiedRange } from "../agents/codex-versions.ts";
 import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
@@ -75,8 +76,6 @@ export interface DoctorOptions {
   self?: string;
 }
 
-/** The Codex version ficta's routing and wire handling were verified against. */
-const VERIFIED_CODEX = [0, 169] as const;
 /** A slow Codex must not push doctor past 2 s. */
 const STEP_TIMEOUT_MS = 1500;
 
@@ -176,18 +175,25 @@ async function codexCheck(real: RealCodex, env: Env): Promise<Check> {
   if (version === null) {
     return check("codex", "fail", `${real.path} did not answer --version`);
   }
-  const found = /(\d+)\.(\d+)\.(\d+)/.exec(version);
-  const verified = `${VERIFIED_CODEX[0]}.${VERIFIED_CODEX[1]}`;
-  const summary = `${version} at ${real.path}`;
-  if (!found) return check("codex", "warn", summary, ["version not recognised"]);
-  const [major, minor] = [Number(found[1]), Number(found[2])];
-  if (major === VERIFIED_CODEX[0] && minor === VERIFIED_CODEX[1]) {
-    return check("codex", "ok", `${summary} (verified with ficta)`);
+  return codexVersionCheck(version, real.path);
+}
+
+/** Where the Codex found stands against the versions ficta is verified with (the e2e matrix). */
+function codexVersionCheck(version: string, path: string): Check {
+  const summary = `${version} at ${path}`;
+  const verdict = codexVersionVerdict(version);
+  if (verdict.kind === "verified") {
+    return check("codex", "ok", `${summary} (verified with ficta)`, [
+      `ficta is verified with Codex ${verifiedRange()}`,
+    ]);
   }
-  const newer = major > VERIFIED_CODEX[0] ||
-    (major === VERIFIED_CODEX[0] && minor > VERIFIED_CODEX[1]);
+  const found = verdict.kind === "unrecognised" ? "its version was not recognised" : (
+    `Codex ${verdict.version} is ${
+      verdict.kind === "between" ? "between those, not itself verified" : verdict.kind
+    }`
+  );
   return check("codex", "warn", summary, [
-    `ficta was verified with Codex ${verified}.x; this one is ${newer ? "newer" : "older"}: ` +
+    `ficta is verified with Codex ${verifiedRange()}; ${found}: ` +
     "the live self-test below still proves the proxy, but Codex's own routing is untested",
   ]);
 }

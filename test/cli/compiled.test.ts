@@ -3,11 +3,14 @@
  * templates are there, and doctor's live self-test runs inside it. `FICTA_TEST_BINARY` picks a
  * binary; otherwise dist/ficta is built when missing or older than the sources.
  */
-import { beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/cli/doctor.ts";
 import { everyStderrLineIsFicta, healthyMachine, runFicta } from "./run-ficta.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const ROOT = join(import.meta.dir, "..", "..");
 const BINARY = process.env.FICTA_TEST_BINARY || join(ROOT, "dist", "ficta");

@@ -1,12 +1,16 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { VERIFIED_CODEX_VERSIONS } from "../../src/agents/codex-versions.ts";
 import { diagnose, type DoctorReport } from "../../src/cli/doctor.ts";
 import type { EngineFactory } from "../../src/cli/doctor-self-test.ts";
 import { compileEngine } from "../../src/engine/index.ts";
 import type { Engine } from "../../src/engine/types.ts";
 import { renderShim } from "../../src/install/shim.ts";
 import { everyStderrLineIsFicta, healthyMachine, runFicta } from "./run-ficta.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const statuses = (report: DoctorReport) =>
   Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
@@ -204,12 +208,36 @@ describe("ficta doctor", () => {
     expect(listed).toBe(total);
   });
 
+  test("a Codex outside the verified versions is a warning naming it; a verified one is ok", async () => {
+    const [pinned, newest] = VERIFIED_CODEX_VERSIONS;
+    const [major, minor] = newest.split(".").map(Number);
+    const beyond = `${major}.${minor + 1}.0`;
+    for (const [version, status] of [[newest, "ok"], [beyond, "warn"]] as const) {
+      const { realDir, env } = healthyMachine();
+      writeFileSync(
+        join(realDir, "codex"),
+        `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "codex-cli ${version}"; fi\n`,
+        { mode: 0o755 },
+      );
+      const ran = await runFicta(["doctor", "--json"], env);
+      const codex = (JSON.parse(ran.stdout) as DoctorReport).checks.find((c) => c.id === "codex");
+      expect(codex?.status).toBe(status);
+      expect(codex?.summary).toContain(`codex-cli ${version}`);
+      const verified = `${pinned.split(".").slice(0, 2).join(".")} and ${major}.${minor}`;
+      expect(codex?.details.join("\n")).toContain(`ficta is verified with Codex ${verified}`);
+      if (status === "warn") expect(codex?.details.join("\n")).toContain(`${beyond} is newer`);
+    }
+  });
+
   test("a missing Codex is a problem", async () => {
     const { home, env } = healthyMachine();
-    // Only the shim directory: /usr/bin may hold a global Codex (npm install -g).
+    // A PATH with no Codex anywhere on it, whatever this machine has installed globally (the
+    // README's `npm install -g @openai/codex` puts one in /usr/bin).
+    const empty = join(home, "empty-bin");
+    mkdirSync(empty);
     const ran = await runFicta(["doctor", "--json"], {
       ...env,
-      PATH: join(home, ".ficta", "bin"),
+      PATH: `${join(home, ".ficta", "bin")}:${empty}`,
     });
     const report = JSON.parse(ran.stdout) as DoctorReport;
     expect(ran.code).toBe(1);

@@ -1,7 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { everyStderrLineIsFicta, runFicta, standInCodex, tempHome } from "./run-ficta.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 /** Runs `codex ARGS` the way a user's shell would, with a guard against a shim loop. */
 async function codexThroughPath(env: Record<string, string>, args: string[]) {

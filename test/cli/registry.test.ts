@@ -1,8 +1,11 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RegistryListing } from "../../src/cli/registry.ts";
 import { everyStderrLineIsFicta, runFicta, tempHome } from "./run-ficta.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 function project(extraEnv: Record<string, string> = {}) {
   const { home, env } = tempHome(extraEnv);

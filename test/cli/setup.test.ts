@@ -1,10 +1,13 @@
-import { describe, expect, mock, test } from "bun:test";
+import { describe, expect, mock, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { setup } from "../../src/cli/setup.ts";
 import { defaults, schema } from "../../src/config/schema.ts";
 import { everyStderrLineIsFicta, runFicta, tempHome } from "./run-ficta.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 function configOf(home: string) {
   const file = join(home, ".ficta", "config.toml");

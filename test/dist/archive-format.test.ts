@@ -1,9 +1,12 @@
 /** The archive writers, checked with independent readers: GNU tar, unzip and Bun.Archive. */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { type Entry, tarGz, zip } from "../../scripts/archive.ts";
 import { removeTempDirs, run, tempDir } from "./fixture.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 afterAll(removeTempDirs);
 

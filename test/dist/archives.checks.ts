@@ -17,6 +17,7 @@ import {
 } from "../../scripts/distribution.ts";
 import {
   BUILD_TIMEOUT_MS,
+  CHECK_TIMEOUT_MS,
   checksums,
   headCommit,
   releaseDir,
@@ -62,35 +63,43 @@ describe("release archives", () => {
     for (const [name, sha256] of sums) {
       expect(sha256Hex(await Bun.file(join(dir, name)).bytes())).toBe(sha256);
     }
-  });
+  }, CHECK_TIMEOUT_MS);
 
   test.skipIf(Bun.which("sha256sum") === null)("sha256sum -c accepts SHA256SUMS", async () => {
     const checked = await run(["sha256sum", "-c", "SHA256SUMS"], { cwd: dir });
     expect(checked.stderr).toBe("");
     expect(checked.code).toBe(0);
     expect(checked.stdout.trim().split("\n")).toHaveLength(TARGETS.length);
-  });
+  }, CHECK_TIMEOUT_MS);
 
-  test("each archive holds its binary and LICENSE; the binary is for its OS, CPU and libc", async () => {
-    for (const target of TARGETS.filter((t) => t.format !== "zip" || unzip)) {
-      const binary = await packedBinary(target);
-      expect({ target: target.name, problem: binaryProblem(binary, target) })
-        .toEqual({ target: target.name, problem: undefined });
-      expect(binary.length).toBeGreaterThan(50 * 1024 * 1024);
-    }
-  });
-
-  test("every tar entry carries the commit time (or SOURCE_DATE_EPOCH), not the build time", async () => {
-    const epoch = process.env.SOURCE_DATE_EPOCH ||
-      (await run(["git", "log", "-1", "--format=%ct"])).stdout.trim();
-    for (const target of TARGETS.filter((t) => t.format === "tar.gz")) {
-      const archive = await Bun.file(join(dir, archiveName(VERSION, target))).bytes();
-      for (const file of (await new Bun.Archive(archive).files()).values()) {
-        expect({ target: target.name, seconds: file.lastModified / 1000 })
-          .toEqual({ target: target.name, seconds: Number(epoch) });
+  test(
+    "each archive holds its binary and LICENSE; the binary is for its OS, CPU and libc",
+    async () => {
+      for (const target of TARGETS.filter((t) => t.format !== "zip" || unzip)) {
+        const binary = await packedBinary(target);
+        expect({ target: target.name, problem: binaryProblem(binary, target) })
+          .toEqual({ target: target.name, problem: undefined });
+        expect(binary.length).toBeGreaterThan(50 * 1024 * 1024);
       }
-    }
-  });
+    },
+    CHECK_TIMEOUT_MS,
+  );
+
+  test(
+    "every tar entry carries the commit time (or SOURCE_DATE_EPOCH), not the build time",
+    async () => {
+      const epoch = process.env.SOURCE_DATE_EPOCH ||
+        (await run(["git", "log", "-1", "--format=%ct"])).stdout.trim();
+      for (const target of TARGETS.filter((t) => t.format === "tar.gz")) {
+        const archive = await Bun.file(join(dir, archiveName(VERSION, target))).bytes();
+        for (const file of (await new Bun.Archive(archive).files()).values()) {
+          expect({ target: target.name, seconds: file.lastModified / 1000 })
+            .toEqual({ target: target.name, seconds: Number(epoch) });
+        }
+      }
+    },
+    CHECK_TIMEOUT_MS,
+  );
 
   test("the format check tells targets apart", async () => {
     const linuxX64 = await packedBinary(findTarget("linux-x64")!);
@@ -100,7 +109,7 @@ describe("release archives", () => {
     expect(binaryProblem(linuxX64, findTarget("windows-x64")!)).toBe("not a PE file");
     const darwinArm = await packedBinary(findTarget("darwin-arm64")!);
     expect(binaryProblem(darwinArm, findTarget("darwin-x64")!)).toBe("Mach-O for another CPU");
-  });
+  }, CHECK_TIMEOUT_MS);
 
   if (!unzip) console.warn("test/dist: no unzip, the Windows archive's contents are not checked");
 
@@ -109,7 +118,7 @@ describe("release archives", () => {
     const version = await run([binary, "--version"]);
     expect(version.code).toBe(0);
     expect(version.stdout.trim()).toBe(`ficta ${VERSION} (${await headCommit()})`);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   test("the host binary answers doctor --json", async () => {
     const binary = await unpacked(hostTarget());
@@ -119,7 +128,7 @@ describe("release archives", () => {
       env: { PATH: process.env.PATH, HOME: home, FICTA_HOME: join(home, ".ficta") },
     });
     expect(() => JSON.parse(doctor.stdout)).not.toThrow();
-  });
+  }, CHECK_TIMEOUT_MS);
 });
 
 /** qemu-aarch64 and a sysroot holding the arm64 glibc loader, when this machine has both. */

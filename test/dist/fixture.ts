@@ -14,6 +14,11 @@ export const ROOT = join(import.meta.dir, "..", "..");
 
 /** Cold: ~30 s on two cores (seven ~100 MB binaries deflated at level 9). */
 export const BUILD_TIMEOUT_MS = 240_000;
+/**
+ * One check on the built set: it reads, hashes or unpacks ~100 MB archives, seconds on a quiet
+ * machine and many more on a loaded one, far past Bun's 5 s default.
+ */
+export const CHECK_TIMEOUT_MS = 120_000;
 
 export interface Run {
   code: number;

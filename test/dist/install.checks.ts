@@ -7,7 +7,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { archiveName, findTarget, hostTarget, VERSION } from "../../scripts/distribution.ts";
-import { BUILD_TIMEOUT_MS, headCommit, releaseDir, run, tempDir } from "./fixture.ts";
+import {
+  BUILD_TIMEOUT_MS,
+  CHECK_TIMEOUT_MS,
+  headCommit,
+  releaseDir,
+  run,
+  tempDir,
+} from "./fixture.ts";
 
 let dir: string;
 let server: ReturnType<typeof Bun.serve>;
@@ -66,7 +73,7 @@ describe("install.sh", () => {
     const version = await run([join(bin, "ficta"), "--version"]);
     expect(version.stdout.trim()).toBe(`ficta ${VERSION} (${await headCommit()})`);
     expect(installed.stderr).toContain(`next: ${bin}/ficta install`);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   test("defaults to ~/.ficta/bin, and FICTA_INSTALL_DIR moves it", async () => {
     overrides = new Map();
@@ -78,7 +85,7 @@ describe("install.sh", () => {
     const byEnv = await install(["--no-setup"], { FICTA_INSTALL_DIR: elsewhere });
     expect(byEnv.code).toBe(0);
     expect(readdirSync(elsewhere)).toEqual(["ficta"]);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   test(
     "--yes runs `ficta install`: the codex shim lands beside it",
@@ -90,6 +97,7 @@ describe("install.sh", () => {
       const home = /installed ficta .* to (\S+)\/\.ficta\/bin\/ficta\n/.exec(installed.stderr)![1];
       expect(readdirSync(join(home, ".ficta", "bin")).sort()).toEqual(["codex", "ficta"]);
     },
+    CHECK_TIMEOUT_MS,
   );
 
   test("refuses a tampered archive and leaves the installed binary alone", async () => {
@@ -109,7 +117,7 @@ describe("install.sh", () => {
     expect(readdirSync(bin)).toEqual(["ficta"]);
     expect(Buffer.from(await Bun.file(join(bin, "ficta")).bytes()).equals(Buffer.from(before)))
       .toBe(true);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   test("refuses an archive SHA256SUMS does not list", async () => {
     const sums = await Bun.file(join(dir, "SHA256SUMS")).text();
@@ -120,7 +128,7 @@ describe("install.sh", () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`${hostArchive()} is not listed in SHA256SUMS`);
     expect(await Bun.file(join(bin, "ficta")).exists()).toBe(false);
-  });
+  }, CHECK_TIMEOUT_MS);
 
   test("refuses plain http except on loopback, before any download", async () => {
     const home = tempDir("install-http");

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { minimumPiece } from "../../src/engine/truncation.ts";
 import {
   baseEnv,
+  CODEX_MATRIX,
   type Dirs,
   fictaCommand,
   filesUnder,
@@ -270,8 +271,11 @@ test(
 );
 
 describe("Codex's output truncation", () => {
-  const codexes = [["0.169 (pinned)", undefined]] as [string, string | undefined][];
-  if (existsSync("/usr/bin/codex")) codexes.push(["0.171 (/usr/bin/codex)", "/usr/bin/codex"]);
+  // The matrix pinned in package.json, not whatever Codex this machine has installed globally.
+  const codexes = CODEX_MATRIX.map((c) => [`${c.version} (${c.label})`, c.path]) as [
+    string,
+    string | undefined,
+  ][];
   for (const [label, codex] of codexes) {
     test(
       `${label}: a value cut by the marker, read twice with different cuts, is never rebuilt`,

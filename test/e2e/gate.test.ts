@@ -3,15 +3,26 @@
  * whose redaction misses everything (the gate is the real one), so the only thing between the
  * value and the upstream is the gate.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { withoutRedaction } from "../../src/cli/doctor-self-test.ts";
 import { compileEngine, importSurrogateKey } from "../../src/engine/index.ts";
 import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
 import { createSession } from "../../src/report/index.ts";
-import { OFFLINE_FLAGS, REAL_CODEX, removeTempDirs, run, tempDirs, writeLogin } from "./harness.ts";
+import {
+  currentCodex,
+  forEachCodex,
+  OFFLINE_FLAGS,
+  removeTempDirs,
+  run,
+  tempDirs,
+  writeLogin,
+} from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const upstream = startMockUpstream(() => [{ type: "message", text: "must not be reached" }]);
 afterAll(async () => {
@@ -19,57 +30,63 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-test("a gate hit reaches Codex's output as ficta's 400 text, and nothing is forwarded", async () => {
-  const dirs = tempDirs("gate");
-  writeLogin(dirs.codexHome, "apikey");
-  const env = { FICTA_HOME: dirs.fictaHome, FICTA_OPENAI_UPSTREAM: upstream.origin };
-  const { settings } = parseConfig(undefined, "(none)", env);
-  const secret = `gate-${crypto.randomUUID()}`;
-  const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
-  const engine = await compileEngine(
-    [{ name: "E2E_GATE_SECRET", source: "test", value: secret }],
-    key,
-    { encoded: true, shapes: false, disabledFormats: [], restoreIntoTools: "all" },
+forEachCodex(() => {
+  test(
+    "a gate hit reaches Codex's output as ficta's 400 text, and nothing is forwarded",
+    async () => {
+      const dirs = tempDirs("gate");
+      writeLogin(dirs.codexHome, "apikey");
+      const env = { FICTA_HOME: dirs.fictaHome, FICTA_OPENAI_UPSTREAM: upstream.origin };
+      const { settings } = parseConfig(undefined, "(none)", env);
+      const secret = `gate-${crypto.randomUUID()}`;
+      const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
+      const engine = await compileEngine(
+        [{ name: "E2E_GATE_SECRET", source: "test", value: secret }],
+        key,
+        { encoded: true, shapes: false, disabledFormats: [], restoreIntoTools: "all" },
+      );
+      const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
+      const session = createSession(settings, env);
+      const proxy = startProxy({
+        engine: withoutRedaction(engine),
+        settings,
+        token,
+        session,
+        stderrIsTTY: true,
+      });
+      try {
+        const codexEnv = {
+          PATH: process.env.PATH ?? "",
+          HOME: dirs.home,
+          CODEX_HOME: dirs.codexHome,
+          [PROXY_TOKEN_ENV]: token,
+        };
+        const mode = detectAuthMode(codexEnv);
+        expect(mode).toBe("apikey-login");
+        const result = await run(
+          [
+            currentCodex().path,
+            ...overrides(proxy.origin, mode, PROXY_TOKEN_HEADER),
+            "exec",
+            ...OFFLINE_FLAGS,
+            `Deploy with ${secret}`,
+          ],
+          { cwd: dirs.project, env: codexEnv, timeoutMs: 30_000 },
+        );
+        // As a user sees it: Codex's banner names ficta's provider, then prints ficta's refusal.
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain("provider: ficta");
+        expect(result.stderr).toContain(
+          "ERROR: ficta blocked this request: 1 protected value(s) (E2E_GATE_SECRET) would have " +
+            "reached the model in the request body. Nothing was sent.",
+        );
+        expect(upstream.received.filter((r) => r.method === "POST")).toEqual([]);
+        expect(session.totals().blocked).toBe(1);
+      } finally {
+        await proxy.stop();
+        session.close();
+      }
+    },
+    60_000,
   );
-  const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
-  const session = createSession(settings, env);
-  const proxy = startProxy({
-    engine: withoutRedaction(engine),
-    settings,
-    token,
-    session,
-    stderrIsTTY: true,
-  });
-  try {
-    const codexEnv = {
-      PATH: process.env.PATH ?? "",
-      HOME: dirs.home,
-      CODEX_HOME: dirs.codexHome,
-      [PROXY_TOKEN_ENV]: token,
-    };
-    const mode = detectAuthMode(codexEnv);
-    expect(mode).toBe("apikey-login");
-    const result = await run(
-      [
-        REAL_CODEX,
-        ...overrides(proxy.origin, mode, PROXY_TOKEN_HEADER),
-        "exec",
-        ...OFFLINE_FLAGS,
-        `Deploy with ${secret}`,
-      ],
-      { cwd: dirs.project, env: codexEnv, timeoutMs: 30_000 },
-    );
-    // As a user sees it: Codex's banner names ficta's provider, then prints ficta's refusal.
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain("provider: ficta");
-    expect(result.stderr).toContain(
-      "ERROR: ficta blocked this request: 1 protected value(s) (E2E_GATE_SECRET) would have " +
-        "reached the model in the request body. Nothing was sent.",
-    );
-    expect(upstream.received.filter((r) => r.method === "POST")).toEqual([]);
-    expect(session.totals().blocked).toBe(1);
-  } finally {
-    await proxy.stop();
-    session.close();
-  }
 });

@@ -3,6 +3,7 @@
  * secrets generated per run, fake logins for each auth mode, running ficta (source or compiled
  * binary) and checking that no form of a secret appears in some text.
  */
+import { afterAll, beforeAll, describe } from "bun:test";
 import {
   mkdirSync,
   mkdtempSync,
@@ -16,7 +17,61 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 export const ROOT = resolve(import.meta.dir, "..", "..");
+
+/** One Codex CLI the end-to-end suite runs against (both pinned in package.json). */
+export interface CodexUnderTest {
+  /** "pinned": the version ficta was built against; "newest": what `npm i -g` gives today. */
+  label: "pinned" | "newest";
+  version: string;
+  /** Its launcher script (runs under Node or Bun). */
+  path: string;
+}
+
+function installedCodex(label: CodexUnderTest["label"], pkg: string): CodexUnderTest {
+  const dir = join(ROOT, "node_modules", pkg);
+  const { version } = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+  return { label, version, path: join(dir, "bin", "codex.js") };
+}
+
+/**
+ * The version matrix: `@openai/codex` (pinned) and the `codex-newest` alias, both exact in
+ * package.json (`bun scripts/bump-codex.ts` moves "newest"). FICTA_TEST_CODEX=pinned or =newest
+ * narrows a run to one of them.
+ */
+export const CODEX_MATRIX: CodexUnderTest[] = [
+  installedCodex("pinned", join("@openai", "codex")),
+  installedCodex("newest", "codex-newest"),
+].filter((codex) => [undefined, "", "all", codex.label].includes(process.env.FICTA_TEST_CODEX));
+
+/** The pinned Codex; tests outside forEachCodex run against it. */
 export const REAL_CODEX = join(ROOT, "node_modules", ".bin", "codex");
+
+let current: CodexUnderTest | undefined;
+
+/** The Codex the running test targets: the forEachCodex block's, or the pinned one. */
+export function currentCodex(): CodexUnderTest {
+  return current ?? { ...installedCodex("pinned", join("@openai", "codex")), path: REAL_CODEX };
+}
+
+/**
+ * Runs `body` once per Codex in the matrix, each inside its own `describe("codex <version>")`.
+ * While that block's hooks and tests run, currentCodex() (and so baseEnv's FICTA_REAL_CODEX) is
+ * that version: adopting the matrix is wrapping a file's tests in `forEachCodex(() => { ... })`.
+ * Tests inside must not be `test.concurrent` across blocks.
+ */
+export function forEachCodex(body: (codex: CodexUnderTest) => void): void {
+  for (const codex of CODEX_MATRIX) {
+    describe(`codex ${codex.version}`, () => {
+      beforeAll(() => {
+        current = codex;
+      });
+      afterAll(() => {
+        current = undefined;
+      });
+      body(codex);
+    });
+  }
+}
 
 /** Flags that keep Codex offline and non-interactive (codex-facts: "Running the real Codex"). */
 export const OFFLINE_FLAGS = [
@@ -234,7 +289,7 @@ export function baseEnv(dirs: Dirs): Record<string, string> {
     HOME: dirs.home,
     CODEX_HOME: dirs.codexHome,
     FICTA_HOME: dirs.fictaHome,
-    FICTA_REAL_CODEX: REAL_CODEX,
+    FICTA_REAL_CODEX: currentCodex().path,
     LANG: "C.UTF-8",
   };
 }

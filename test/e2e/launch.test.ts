@@ -3,12 +3,15 @@
  * environment), which commands skip the proxy, the launch refusals and exit codes, signals, and
  * the proxy refusing anyone but its own Codex.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PROXY_TOKEN_ENV } from "../../src/agents/codex.ts";
 import { baseEnv, fictaCommand, removeTempDirs, run, tempDirs } from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const STAND_IN = join(import.meta.dir, "fixtures", "stand-in-codex.ts");
 const upstream = startMockUpstream(() => [{ type: "message", text: "unused" }]);

@@ -1,8 +1,11 @@
 /**
  * A loopback stand-in for the model provider: records every request it receives (body decoded)
  * and answers `/responses` with SSE turns chosen by a script, the way the real Responses API
- * streams them.
+ * streams them: compressed when the request accepts zstd or gzip, in small chunks that cut
+ * events (and UTF-8 characters) at arbitrary bytes. It also answers the ChatGPT housekeeping
+ * calls Codex makes before its TUI starts on a ChatGPT login (see HOUSEKEEPING).
  */
+import zlib from "node:zlib";
 
 export interface Received {
   method: string;
@@ -11,6 +14,8 @@ export interface Received {
   headers: Record<string, string>;
   /** The decoded body (zstd/gzip bodies are decompressed first). */
   body: string;
+  /** The coding the mock answered with ("identity" when uncompressed); set once it answers. */
+  answerEncoding?: string;
 }
 
 /** One scripted answer: items the model outputs in this turn. */
@@ -18,8 +23,11 @@ export type Item =
   | { type: "message"; text: string }
   | { type: "function_call"; name: string; arguments: string; deltaSize?: number };
 
-/** Chooses the answer from the parsed request body (the whole history is re-sent every turn). */
-export type Script = (body: ResponsesBody) => Item[] | Promise<Item[]>;
+/**
+ * Chooses the answer from the parsed request body (the whole history is re-sent every turn);
+ * `request` has the headers, e.g. `x-codex-turn-metadata` telling a turn from a title request.
+ */
+export type Script = (body: ResponsesBody, request: Received) => Item[] | Promise<Item[]>;
 
 export interface ResponsesBody {
   input?: Array<Record<string, unknown>>;
@@ -34,6 +42,46 @@ export interface MockUpstream {
   received: Received[];
   stop(): Promise<void>;
 }
+
+export interface MockOptions {
+  /** Compress answers as the request's `accept-encoding` allows, zstd first (default true). */
+  compress?: boolean;
+  /** Largest SSE chunk in bytes (default 48); chunk sizes vary from 1 byte up to it. */
+  chunkBytes?: number;
+}
+
+/**
+ * What the ChatGPT backend answers to the calls Codex 0.169 and 0.171 make on a ChatGPT login
+ * (paths after `/backend-api`). Codex's TUI refuses to start unless `wham/accounts/check` lists
+ * the selected account (`chatgpt-account-id`) with a routing override it knows and an https
+ * backend origin ("workspace routing discovery"); the others may be empty objects.
+ */
+export const HOUSEKEEPING: Record<string, (accountId: string) => unknown> = {
+  "/wham/accounts/check": (accountId) => ({
+    accounts: [{
+      id: accountId,
+      workspace_backend_origin: "https://chatgpt.com",
+      account_routing_override: "NO_CONSTRAINT",
+    }],
+  }),
+  "/wham/usage": () => ({
+    plan_type: "plus",
+    rate_limit: {
+      allowed: true,
+      limit_reached: false,
+      primary_window: {
+        used_percent: 1,
+        limit_window_seconds: 18_000,
+        reset_after_seconds: 9_000,
+        reset_at: Math.floor(Date.now() / 1000) + 9_000,
+      },
+      secondary_window: null,
+    },
+    credits: null,
+  }),
+  "/wham/settings/user": () => ({}),
+  "/wham/rate-limit-reset-credits": () => ({}),
+};
 
 const usage = {
   input_tokens: 100,
@@ -113,7 +161,81 @@ function pieces(text: string, size: number): string[] {
   return out.length ? out : [""];
 }
 
-export function startMockUpstream(script: Script): MockUpstream {
+/** The coding a real upstream would pick: zstd, then gzip, if the request accepts it. */
+export function chooseEncoding(acceptEncoding: string | null): "zstd" | "gzip" | "identity" {
+  const accepted = new Set(
+    (acceptEncoding ?? "").split(",").flatMap((part) => {
+      const [coding, ...params] = part.trim().toLowerCase().split(";").map((p) => p.trim());
+      const q = params.find((p) => p.startsWith("q="));
+      return q && Number(q.slice(2)) === 0 ? [] : [coding];
+    }),
+  );
+  if (accepted.has("zstd")) return "zstd";
+  if (accepted.has("gzip") || accepted.has("x-gzip")) return "gzip";
+  return "identity";
+}
+
+/**
+ * `bytes` cut into pieces of 1 to `max` bytes in a fixed, irregular pattern, so SSE events,
+ * `data:` lines and multi-byte characters are split across chunk boundaries.
+ */
+export function chunked(bytes: Uint8Array, max: number): Uint8Array[] {
+  const sizes = [7, 1, 23, 3, 48, 11, 2, 31, 5, 17];
+  const out: Uint8Array[] = [];
+  for (let at = 0, i = 0; at < bytes.length; i++) {
+    const size = Math.max(1, Math.min(max, sizes[i % sizes.length]));
+    out.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+/** A stream of `pieces`, compressed as one stream flushed after every piece, like a real server. */
+function encodedStream(pieces: Uint8Array[], coding: string): ReadableStream<Uint8Array> {
+  if (coding === "identity") {
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = pieces.shift();
+        if (next === undefined) return controller.close();
+        controller.enqueue(next);
+        await Bun.sleep(0);
+      },
+    });
+  }
+  const compressor = coding === "zstd" ? zlib.createZstdCompress() : zlib.createGzip();
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      compressor.on("data", (data: Uint8Array) => controller.enqueue(new Uint8Array(data)));
+      compressor.on("end", () => controller.close());
+      compressor.on("error", (error) => controller.error(error));
+      (async () => {
+        for (const piece of pieces) {
+          compressor.write(piece);
+          await new Promise<void>((resolve) => compressor.flush(() => resolve()));
+          await Bun.sleep(0);
+        }
+        compressor.end();
+      })();
+    },
+    cancel() {
+      compressor.destroy();
+    },
+  });
+}
+
+/** A whole JSON answer, compressed in one piece when `coding` says so. */
+function encodedJson(json: string, coding: string): Response {
+  const bytes = new TextEncoder().encode(json);
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (coding === "identity") return new Response(bytes, { headers });
+  headers["content-encoding"] = coding;
+  const packed = new Uint8Array(
+    coding === "zstd" ? Bun.zstdCompressSync(bytes) : Bun.gzipSync(bytes),
+  );
+  return new Response(packed, { headers });
+}
+
+export function startMockUpstream(script: Script, options: MockOptions = {}): MockUpstream {
   const received: Received[] = [];
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -125,31 +247,34 @@ export function startMockUpstream(script: Script): MockUpstream {
       if (coding === "zstd") bytes = new Uint8Array(Bun.zstdDecompressSync(bytes));
       else if (coding === "gzip") bytes = new Uint8Array(Bun.gunzipSync(bytes));
       const body = new TextDecoder().decode(bytes);
-      received.push({
+      const record: Received = {
         method: req.method,
         url: url.pathname + url.search,
         headers: Object.fromEntries(req.headers),
         body,
-      });
+      };
+      received.push(record);
+      const answer = options.compress === false
+        ? "identity"
+        : chooseEncoding(req.headers.get("accept-encoding"));
+      record.answerEncoding = answer;
       if (req.method === "POST" && url.pathname.endsWith("/responses")) {
-        const events = sseTurn(await script(JSON.parse(body) as ResponsesBody));
-        const encoder = new TextEncoder();
-        // One chunk per event, so split SSE framing reaches the proxy as it would from the API.
-        const stream = new ReadableStream<Uint8Array>({
-          async pull(controller) {
-            const next = events.shift();
-            if (next === undefined) return controller.close();
-            controller.enqueue(encoder.encode(next));
-            await Bun.sleep(0);
-          },
-        });
-        return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+        const events = sseTurn(await script(JSON.parse(body) as ResponsesBody, record));
+        const sse = new TextEncoder().encode(events.join(""));
+        const headers: Record<string, string> = { "content-type": "text/event-stream" };
+        if (answer !== "identity") headers["content-encoding"] = answer;
+        return new Response(
+          encodedStream(chunked(sse, options.chunkBytes ?? 48), answer),
+          { headers },
+        );
       }
-      if (url.pathname.endsWith("/models")) return Response.json({ models: [] });
-      if (url.pathname === ECHO_PATH) {
-        return new Response(body, { headers: { "content-type": "application/json" } });
+      if (url.pathname.endsWith("/models")) {
+        return encodedJson(JSON.stringify({ models: [] }), answer);
       }
-      return Response.json({});
+      if (url.pathname === ECHO_PATH) return encodedJson(body, answer);
+      const housekeeping = HOUSEKEEPING[url.pathname.replace(/^\/backend-api/, "")];
+      const accountId = req.headers.get("chatgpt-account-id") ?? "";
+      return encodedJson(JSON.stringify(housekeeping ? housekeeping(accountId) : {}), answer);
     },
   });
   return {

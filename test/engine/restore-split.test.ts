@@ -2,7 +2,7 @@
  * Restore of surrogates that arrive in pieces: split across delta events of one item (the
  * model's tokens) and across network chunks, at every position.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { restoreText } from "../../src/engine/restore.ts";
 import {
   codexTurn,
@@ -20,6 +20,9 @@ import {
   turnEvents,
   type Where,
 } from "./restore-fixtures.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const encoder = new TextEncoder();
 const values = trickyValues();

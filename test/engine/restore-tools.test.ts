@@ -3,7 +3,7 @@
  * twice), JavaScript literals in the `exec` tool, patch lines in `apply_patch`; and the `none`
  * policy that keeps surrogates out of tool calls.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { restoreText } from "../../src/engine/restore.ts";
 import {
   codexTurn,
@@ -16,6 +16,9 @@ import {
   trickyValues,
   turnEvents,
 } from "./restore-fixtures.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const values = trickyValues();
 const names = Object.keys(values);

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { findShapes, looksLikeCredential } from "../../src/engine/shapes.ts";
 import {
   BASE62,
@@ -10,6 +10,9 @@ import {
   random,
   toolOutput,
 } from "./shapes-fakes.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 function none(text: string): void {
   expect(findShapes(text).map((m) => m.format)).toEqual([]);

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   findShapes,
   looksLikeCredential,
@@ -18,6 +18,9 @@ import {
   toolCall,
   toolOutput,
 } from "./shapes-fakes.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 /** The one match in `text`, checked against the credential and its spelling in `text`. */
 function only(text: string, format: string, value: string, spelling = value): ShapeMatch {

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   existsSync,
   lstatSync,
@@ -14,6 +14,9 @@ import { join } from "node:path";
 import { install, installedShimPath, manifestPath, uninstall } from "../../src/install/install.ts";
 import { BLOCK_BEGIN } from "../../src/install/path-blocks.ts";
 import { isFictaShim } from "../../src/install/shim.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const COMMAND = ["/opt/ficta/ficta"];
 

@@ -1,9 +1,12 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childEnv, loopbackNoProxy, runChild, SpawnError } from "../../src/launch/child.ts";
 import { startProxyRecorder } from "../e2e/system-proxy.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const WRAPPER = join(import.meta.dir, "fixtures", "wrapper.ts");
 const made: string[] = [];

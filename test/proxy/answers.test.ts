@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 import {
   type FakeEngine,
@@ -8,6 +8,9 @@ import {
   randomSurrogate,
 } from "./fake-engine.ts";
 import { chatgptHeaders, sse, startTestProxy, type TestProxy, until } from "./harness.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 let t: TestProxy;
 let engine: FakeEngine;

@@ -1,7 +1,10 @@
-import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, statSync } from "node:fs";
 import { type FakeEngine, fakeEngine, type FakeSecret, fakeSecrets } from "./fake-engine.ts";
 import { chatgptHeaders, sse, startTestProxy, type TestProxy, until } from "./harness.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 let t: TestProxy;
 let engine: FakeEngine;

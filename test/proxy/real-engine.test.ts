@@ -1,5 +1,5 @@
 /** The proxy with the real engine (`compileEngine`): what the upstream sees, what Codex gets back. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { zstdCompressSync } from "node:zlib";
 import {
   compileEngine,
@@ -8,6 +8,9 @@ import {
   SURROGATE_PATTERN,
 } from "../../src/engine/index.ts";
 import { chatgptHeaders, sse, startTestProxy, type TestProxy, until } from "./harness.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 let t: TestProxy;
 afterEach(async () => await t.close());

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import {
   brotliCompressSync,
   deflateRawSync,
@@ -8,6 +8,9 @@ import {
 } from "node:zlib";
 import { type FakeEngine, fakeEngine, type FakeSecret, fakeSecrets } from "./fake-engine.ts";
 import { chatgptHeaders, startTestProxy, type TestProxy } from "./harness.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 let t: TestProxy;
 let engine: FakeEngine;

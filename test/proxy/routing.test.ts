@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { PROXY_TOKEN_HEADER } from "../../src/proxy/index.ts";
 import { fakeEngine, fakeSecrets } from "./fake-engine.ts";
 import {
@@ -9,6 +9,9 @@ import {
   type TestProxy,
   until,
 } from "./harness.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 let t: TestProxy;
 afterEach(async () => await t.close());

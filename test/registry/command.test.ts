@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,9 @@ import {
 } from "../../src/registry/command.ts";
 import type { SourceOutput } from "../../src/registry/found.ts";
 import type { CommandSource } from "../../src/config/schema.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const fake = () => crypto.randomUUID().replaceAll("-", "");
 

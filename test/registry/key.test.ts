@@ -1,9 +1,12 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeKey, loadSurrogateKey, SurrogateKeyError } from "../../src/config/key.ts";
 import { surrogateFor } from "../../src/engine/surrogate.ts";
+import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+
+setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const home = () => join(mkdtempSync(join(tmpdir(), "ficta-key-")), "ficta");
 const randomHex = () => crypto.getRandomValues(new Uint8Array(32)).toHex();
@@ -67,15 +70,17 @@ describe("surrogate key", () => {
     expect(fileError.message).not.toContain(bad);
   });
 
-  test("a key file readable by others is tightened to 0600", async () => {
-    if (process.platform === "win32") return;
-    const dir = home();
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "key"), randomHex());
-    chmodSync(join(dir, "key"), 0o644);
-    await loadSurrogateKey({ FICTA_HOME: dir });
-    expect(statSync(join(dir, "key")).mode & 0o777).toBe(0o600);
-  });
+  test.skipIf(process.platform === "win32")(
+    "a key file readable by others is tightened to 0600",
+    async () => {
+      const dir = home();
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, "key"), randomHex());
+      chmodSync(join(dir, "key"), 0o644);
+      await loadSurrogateKey({ FICTA_HOME: dir });
+      expect(statSync(join(dir, "key")).mode & 0o777).toBe(0o600);
+    },
+  );
 
   test("decodeKey: at least 32 bytes, nothing else", () => {
     expect(decodeKey(randomHex())?.length).toBe(32);
