@@ -196,7 +196,7 @@ forEachCodex((codex) => {
         expect(pane.format("#{alternate_on}#{cursor_flag}#{mouse_any_flag}#{keypad_flag}"))
           .toBe("0100");
         // ficta's summary comes after Codex has gone, and counts the protected value.
-        expect(pane.screen()).toMatch(/ficta: kept 1 protected value\(s\) out of \d+ request\(s\)/);
+        expect(pane.screen()).toMatch(/ficta: 1 value protected; \d+ requests?; /);
 
         // On the wire: the TUI's housekeeping and model turns, never the value in any form.
         const found = needles([secret]);
