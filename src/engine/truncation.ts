@@ -27,8 +27,7 @@ const FLOOR_PIECE = 4;
 const MAX_FORM = 512;
 
 const encoder = new TextEncoder();
-// One char per byte. (WHATWG "latin1" is windows-1252: bytes 0x80-0x9f become other characters,
-// still one each, so offsets are byte offsets; patterns below are decoded the same way.)
+/** Short slices only (the marker's middle): bytes 0x80-0x9f decode to other characters, still one each. */
 const latin1 = new TextDecoder("latin1");
 
 /** Smallest piece of a form of `length` bytes that is replaced. */
@@ -36,14 +35,40 @@ export function minimumPiece(length: number): number {
   return Math.max(FLOOR_PIECE, Math.min(MIN_PIECE, Math.ceil(length / 4)));
 }
 
-// U+2026 in UTF-8 and as a JSON escape, seen one char per byte.
-const ELLIPSIS = [latin1.decode(encoder.encode("\u2026")), "\\u2026"];
+/**
+ * A byte pattern and the index of its rarest byte in request JSON: the scans below jump with the
+ * native `indexOf` from one occurrence of that byte to the next, instead of decoding the body.
+ */
+interface Pattern {
+  bytes: Uint8Array;
+  anchor: number;
+}
+const pattern = (text: string, anchor: string): Pattern => {
+  const bytes = encoder.encode(text);
+  return { bytes, anchor: bytes.indexOf(anchor.charCodeAt(0)) };
+};
+// U+2026 in UTF-8 and as a JSON escape.
+const ELLIPSES = [pattern("\u2026", "\xe2"), pattern("\\u2026", "2")];
 const MARKER_TAIL = / (?:tokens|chars) truncated$/;
 /** Codex's guardian (auto-review) transcript cuts with `<truncated omitted_approx_tokens="N" />`. */
-const TAG_MARKER = "<truncated omitted_approx_tokens=";
-const TAG_END = "/>";
-const STRING_KEYS = ['"output":"', '"text":"'];
-const OUTPUT_HEADER = "Output:\\n";
+const TAG_MARKER = pattern("<truncated omitted_approx_tokens=", "<");
+const TAG_END = pattern("/>", ">");
+const STRING_KEYS = [pattern('"output":"', ":"), pattern('"text":"', ":")];
+const OUTPUT_HEADER = pattern("Output:\\n", ":");
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The first occurrence of `p` in `bytes` at or after `from`, or -1. */
+function find(bytes: Uint8Array, p: Pattern, from: number): number {
+  const { bytes: needle, anchor } = p;
+  const byte = needle[anchor];
+  for (let at = bytes.indexOf(byte, from + anchor); at >= 0; at = bytes.indexOf(byte, at + 1)) {
+    const start = at - anchor;
+    if (start + needle.length > bytes.length) return -1;
+    if (same(bytes, start, needle, 0, needle.length)) return start;
+  }
+  return -1;
+}
 
 interface Form {
   bytes: Uint8Array;
@@ -57,6 +82,22 @@ function key4(bytes: Uint8Array, at: number): number {
 }
 
 /**
+ * A bit per 20-bit hash of a 4-byte key: every edge tries up to MAX_FORM start positions, and a
+ * bit test rules out almost all of them before a Map lookup (which cost ~20 ms per 5 MB body).
+ */
+const BITS_SHIFT = 12;
+const hashOf = (key: number) => Math.imul(key, 0x9e3779b1) >>> BITS_SHIFT;
+const newBits = () => new Int32Array(1 << (32 - BITS_SHIFT - 5));
+function setBit(bits: Int32Array, key: number): void {
+  const h = hashOf(key);
+  bits[h >>> 5] |= 1 << (h & 31);
+}
+function hasBit(bits: Int32Array, key: number): boolean {
+  const h = hashOf(key);
+  return (bits[h >>> 5] & (1 << (h & 31))) !== 0;
+}
+
+/**
  * A finder of value pieces at cut edges, for the forms of each value id. The index is built on
  * first use (most requests of a session carry tool outputs, but a launch should not pay for it).
  */
@@ -65,6 +106,8 @@ export function truncationFinder(forms: readonly (readonly string[])[]): (
 ) => Match[] {
   let byFirst: Map<number, Form[]> | undefined;
   let byLast: Map<number, Form[]>;
+  const firstBits = newBits();
+  const lastBits = newBits();
   let longest = 0;
   function build(): void {
     byFirst = new Map();
@@ -77,6 +120,8 @@ export function truncationFinder(forms: readonly (readonly string[])[]): (
         longest = Math.max(longest, bytes.length);
         push(byFirst!, key4(bytes, 0), form);
         push(byLast, key4(bytes, bytes.length - 4), form);
+        setBit(firstBits, key4(bytes, 0));
+        setBit(lastBits, key4(bytes, bytes.length - 4));
       }
     });
   }
@@ -84,7 +129,9 @@ export function truncationFinder(forms: readonly (readonly string[])[]): (
   /** The longest proper prefix of a form ending exactly at `end`. */
   function prefixAt(input: Uint8Array, end: number, floor: number): Match | null {
     for (let start = Math.max(floor, end - longest); start + FLOOR_PIECE <= end; start++) {
-      const candidates = byFirst!.get(key4(input, start));
+      const key = key4(input, start);
+      if (!hasBit(firstBits, key)) continue;
+      const candidates = byFirst!.get(key);
       if (!candidates) continue;
       const length = end - start;
       for (const form of candidates) {
@@ -100,7 +147,9 @@ export function truncationFinder(forms: readonly (readonly string[])[]): (
   /** The longest proper suffix of a form starting exactly at `start`. */
   function suffixAt(input: Uint8Array, start: number, ceiling: number): Match | null {
     for (let end = Math.min(ceiling, start + longest); end - FLOOR_PIECE >= start; end--) {
-      const candidates = byLast.get(key4(input, end - 4));
+      const key = key4(input, end - 4);
+      if (!hasBit(lastBits, key)) continue;
+      const candidates = byLast.get(key);
       if (!candidates) continue;
       const length = end - start;
       for (const form of candidates) {
@@ -115,8 +164,7 @@ export function truncationFinder(forms: readonly (readonly string[])[]): (
 
   return (input) => {
     if (forms.length === 0) return [];
-    const text = latin1.decode(input);
-    const edges = cutEdges(text);
+    const edges = cutEdges(input);
     if (edges.before.length === 0 && edges.after.length === 0) return [];
     if (!byFirst) build();
     const found: Match[] = [];
@@ -152,45 +200,52 @@ function disjoint(matches: Match[]): Match[] {
 }
 
 /**
- * Where a cut can fall in `text` (one char per byte): `before` lists [edge, how far back a piece
- * may start], `after` lists [edge, how far on a piece may end]. A piece never crosses the start or
- * end of the string it is in, nor a marker.
+ * Where a cut can fall in `bytes`: `before` lists [edge, how far back a piece may start], `after`
+ * lists [edge, how far on a piece may end]. A piece never crosses the start or end of the string
+ * it is in, nor a marker.
  */
-export function cutEdges(text: string): { before: [number, number][]; after: [number, number][] } {
+export function cutEdges(
+  bytes: Uint8Array,
+): { before: [number, number][]; after: [number, number][] } {
   const before: [number, number][] = [];
   const after: [number, number][] = [];
-  for (const ellipsis of ELLIPSIS) {
-    for (let at = text.indexOf(ellipsis); at >= 0; at = text.indexOf(ellipsis, at + 1)) {
+  for (const ellipsis of ELLIPSES) {
+    const width = ellipsis.bytes.length;
+    for (let at = find(bytes, ellipsis, 0); at >= 0; at = find(bytes, ellipsis, at + 1)) {
       // `…` digits ` tokens truncated` `…`
-      let i = at + ellipsis.length;
+      let i = at + width;
       const digits = i;
-      while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+      while (i < bytes.length && bytes[i] >= 48 && bytes[i] <= 57) i++;
       if (i === digits) continue;
-      const close = text.indexOf(ellipsis, i);
-      if (close < 0 || close - i > 20 || !MARKER_TAIL.test(text.slice(i, close))) continue;
-      const end = close + ellipsis.length;
-      before.push([at, stringStart(text, at)]);
-      after.push([end, stringEnd(text, end)]);
+      const close = find(bytes, ellipsis, i);
+      if (
+        close < 0 || close - i > 20 || !MARKER_TAIL.test(latin1.decode(bytes.subarray(i, close)))
+      ) {
+        continue;
+      }
+      const end = close + width;
+      before.push([at, stringStart(bytes, at)]);
+      after.push([end, stringEnd(bytes, end)]);
       at = end - 1;
     }
   }
-  for (let at = text.indexOf(TAG_MARKER); at >= 0; at = text.indexOf(TAG_MARKER, at + 1)) {
+  for (let at = find(bytes, TAG_MARKER, 0); at >= 0; at = find(bytes, TAG_MARKER, at + 1)) {
     // The attribute's quotes may be JSON-escaped once or more; the tag is short either way.
-    const close = text.indexOf(TAG_END, at + TAG_MARKER.length);
+    const close = find(bytes, TAG_END, at + TAG_MARKER.bytes.length);
     if (close < 0 || close - at > 64) continue;
-    const end = close + TAG_END.length;
-    before.push([at, stringStart(text, at)]);
-    after.push([end, stringEnd(text, end)]);
+    const end = close + TAG_END.bytes.length;
+    before.push([at, stringStart(bytes, at)]);
+    after.push([end, stringEnd(bytes, end)]);
     at = end - 1;
   }
   for (const key of STRING_KEYS) {
-    for (let at = text.indexOf(key); at >= 0; at = text.indexOf(key, at + 1)) {
-      let start = at + key.length;
-      const end = stringEnd(text, start);
-      const header = text.indexOf(OUTPUT_HEADER, start);
-      if (header >= 0 && header < end && header - start < 400) {
-        start = header + OUTPUT_HEADER.length;
-      }
+    for (let at = find(bytes, key, 0); at >= 0; at = find(bytes, key, at + 1)) {
+      let start = at + key.bytes.length;
+      const end = stringEnd(bytes, start);
+      // Codex's exec header comes first: look no further than its first few hundred bytes.
+      const head = bytes.subarray(start, Math.min(end, start + 400 + OUTPUT_HEADER.bytes.length));
+      const header = find(head, OUTPUT_HEADER, 0);
+      if (header >= 0) start += header + OUTPUT_HEADER.bytes.length;
       after.push([start, end]);
       before.push([end, start]);
       at = end;
@@ -200,20 +255,20 @@ export function cutEdges(text: string): { before: [number, number][]; after: [nu
 }
 
 /** Index of the closing quote of the JSON string whose content starts at `from`. */
-function stringEnd(text: string, from: number): number {
-  for (let i = text.indexOf('"', from); i >= 0; i = text.indexOf('"', i + 1)) {
+function stringEnd(bytes: Uint8Array, from: number): number {
+  for (let i = bytes.indexOf(QUOTE, from); i >= 0; i = bytes.indexOf(QUOTE, i + 1)) {
     let slashes = 0;
-    while (text.charCodeAt(i - 1 - slashes) === 92) slashes++;
+    while (bytes[i - 1 - slashes] === BACKSLASH) slashes++;
     if (slashes % 2 === 0) return i;
   }
-  return text.length;
+  return bytes.length;
 }
 
 /** Index just after the opening quote of the JSON string that holds `at`. */
-function stringStart(text: string, at: number): number {
-  for (let i = text.lastIndexOf('"', at - 1); i >= 0; i = text.lastIndexOf('"', i - 1)) {
+function stringStart(bytes: Uint8Array, at: number): number {
+  for (let i = bytes.lastIndexOf(QUOTE, at - 1); i >= 0; i = bytes.lastIndexOf(QUOTE, i - 1)) {
     let slashes = 0;
-    while (text.charCodeAt(i - 1 - slashes) === 92) slashes++;
+    while (bytes[i - 1 - slashes] === BACKSLASH) slashes++;
     if (slashes % 2 === 0) return i + 1;
   }
   return 0;

@@ -53,7 +53,7 @@ describe("truncation", () => {
     // The engine's view: one char per byte.
     const text = new TextDecoder("latin1").decode(new TextEncoder().encode(json));
     const ellipsis = new TextDecoder("latin1").decode(new TextEncoder().encode("…"));
-    const { before, after } = cutEdges(text);
+    const { before, after } = cutEdges(new TextEncoder().encode(json));
     const marker = text.indexOf(ellipsis);
     expect(before.map(([edge]) => edge)).toContain(marker);
     const close = text.indexOf(ellipsis, marker + 1) + ellipsis.length;
