@@ -153,11 +153,16 @@ export async function buildEngine(
   const signing = surrogatesFor(key, values);
   // A multi-line value whose lines are protected one by one (as the registry registers them) is
   // caught line by line in any quoting; what restore writes of it is registered as it is written.
-  const byLines = (value: string) =>
-    value.includes("\n") && value.split(/\r?\n/).every((line) => {
-      const text = line.trim();
-      return text.length < MAX_MIN_LENGTH || PEM_ARMOR.test(text) || byValue.has(text);
-    });
+  // Lines too short to register carry no protection of their own: a value made only of those
+  // keeps its literal spellings.
+  const byLines = (value: string) => {
+    if (!value.includes("\n")) return false;
+    const lines = value.split(/\r?\n/).map((line) => line.trim());
+    return lines.some((text) => byValue.has(text)) &&
+      lines.every((text) =>
+        text.length < MAX_MIN_LENGTH || PEM_ARMOR.test(text) || byValue.has(text)
+      );
+  };
   const all = values.map((value) =>
     valueForms(
       value,

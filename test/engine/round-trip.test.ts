@@ -9,7 +9,7 @@
  * nothing of the engine's forms), and the model sees its own call again, surrogate for surrogate;
  * (c) the gate refuses whatever an engine that misses forms lets through and the checker finds.
  *
- * Reproduce a failure with the seed it prints: FICTA_SEED=<seed> bun test test/engine/round-trip.
+ * Reproduce a failure with the seed it prints: FICTA_TEST_SEED=<seed> bun test test/engine/round-trip.
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -22,8 +22,8 @@ import { SURROGATE_PATTERN } from "../../src/engine/surrogate.ts";
 import { findLeaks } from "../leak-check.ts";
 import { ALNUM, engineFor, fakePem, seeded } from "./fakes.ts";
 
-const SEED = Number(process.env.FICTA_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const CASES = Number(process.env.FICTA_CASES ?? 200);
+const SEED = Number(process.env.FICTA_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const CASES = Number(process.env.FICTA_TEST_CASES ?? 200);
 const MIN_LEN = 8;
 
 const FORMATS = [
@@ -458,6 +458,11 @@ async function oneCase(rand: () => number, tally: Tally): Promise<void> {
   const sent1 = new TextDecoder().decode(
     (await engine.redactBytes(new TextEncoder().encode(body1))).output,
   );
+  if (process.env.FICTA_TEST_DEBUG && findLeaks(sent1, secrets).length) {
+    console.log(
+      JSON.stringify({ file: fx.file, sent1: JSON.parse(sent1).input[2].output, secrets }, null, 1),
+    );
+  }
   expect(findLeaks(sent1, secrets), `first request, ${context}`).toEqual([]);
   const seenOutput = JSON.parse(sent1).input[2].output as string;
   const seen = seenOutput.slice(wrapOutput("").length);
@@ -468,7 +473,7 @@ async function oneCase(rand: () => number, tally: Tally): Promise<void> {
   const item = doneItem(back);
   // (a) What the call writes is the original, byte for byte.
   const result = write.result(item);
-  if (process.env.FICTA_DEBUG && result !== write.expected) {
+  if (process.env.FICTA_TEST_DEBUG && result !== write.expected) {
     // Fakes only: shows what differs when reproducing one case by its seed.
     console.log(
       JSON.stringify({ file: fx.file, seen, item, result, expected: write.expected }, null, 1),
@@ -529,7 +534,7 @@ test(`round trip: ${CASES} seeded cases (seed ${SEED})`, async () => {
       await oneCase(seeded(caseSeed), tally);
     } catch (error) {
       throw new Error(
-        `round trip case ${i} failed (FICTA_SEED=${SEED}, case seed ${caseSeed}): ${
+        `round trip case ${i} failed (FICTA_TEST_SEED=${SEED}, case seed ${caseSeed}): ${
           (error as Error).message
         }`,
       );
@@ -540,3 +545,16 @@ test(`round trip: ${CASES} seeded cases (seed ${SEED})`, async () => {
   expect(Object.keys(tally.byFormat).length).toBe(FORMATS.length);
   expect(tally.gateChecks).toBeGreaterThan(CASES / 20);
 }, 60_000);
+
+test("a multi-line value made only of lines too short to register keeps its quoted spellings", async () => {
+  // Found by the property test (seed 603929140): `declare -p` of such a value went out whole.
+  const value = `J\u00e9\u00e9C\n6+\u65e54`;
+  const secrets: Secret[] = [{ name: "SHORT_LINES", source: "test", value }];
+  const engine = await engineFor(secrets);
+  const file = declareP(value);
+  const body = requestBody([output("call_1", wrapOutput(file))]);
+  const sent = new TextDecoder().decode(
+    (await engine.redactBytes(new TextEncoder().encode(body))).output,
+  );
+  expect(findLeaks(sent, secrets)).toEqual([]);
+});
