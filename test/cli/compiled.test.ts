@@ -4,31 +4,17 @@
  * binary; otherwise dist/ficta is built when missing or older than the sources.
  */
 import { beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, symlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { DoctorReport } from "../../src/cli/doctor.ts";
 import { everyStderrLineIsFicta, healthyMachine, runFicta } from "./run-ficta.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+import { BINARY, buildIfStale } from "../compiled-binary.ts";
 
 setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
-const ROOT = join(import.meta.dir, "..", "..");
-const BINARY = process.env.FICTA_TEST_BINARY || join(ROOT, "dist", "ficta");
-
-function newestSource(): number {
-  let newest = 0;
-  for (const file of new Bun.Glob("src/**/*").scanSync({ cwd: ROOT })) {
-    newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  if (process.env.FICTA_TEST_BINARY) return;
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource()) return;
-  const built = await Bun.$`bun run build`.cwd(ROOT).quiet().nothrow();
-  if (built.exitCode !== 0) throw new Error(`bun run build failed:\n${built.stderr}`);
-}, 120_000); // a build takes ~10 s, more on a busy machine
+// A build takes ~10 s, more on a busy machine.
+beforeAll(buildIfStale, 120_000);
 
 describe("compiled ficta", () => {
   test("install writes a shim that runs the binary; codex reaches the real Codex", async () => {

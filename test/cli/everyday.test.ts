@@ -11,7 +11,6 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -19,25 +18,12 @@ import type { DoctorReport } from "../../src/cli/doctor.ts";
 import { commands } from "../../src/cli/commands.ts";
 import { keys } from "../../src/config/schema.ts";
 import { everyStderrLineIsFicta, runFicta, standInCodex, tempHome } from "./run-ficta.ts";
+import { BINARY, buildIfStale } from "../compiled-binary.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
-const BINARY = process.env.FICTA_TEST_BINARY || join(ROOT, "dist", "ficta");
 const PROBING_STAND_IN = join(ROOT, "test", "e2e", "fixtures", "stand-in-codex.ts");
 
-function newestSource(): number {
-  let newest = 0;
-  for (const file of new Bun.Glob("src/**/*").scanSync({ cwd: ROOT })) {
-    newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  if (process.env.FICTA_TEST_BINARY) return;
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource()) return;
-  const built = await Bun.$`bun run build`.cwd(ROOT).quiet().nothrow();
-  if (built.exitCode !== 0) throw new Error(`bun run build failed:\n${built.stderr}`);
-}, 120_000);
+beforeAll(buildIfStale, 120_000);
 
 const ficta = (args: string[], env: Record<string, string>, cwd?: string) =>
   runFicta(args, env, { command: [BINARY], cwd });

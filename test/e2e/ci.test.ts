@@ -12,40 +12,22 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import {
   baseEnv,
   formsOf,
   OFFLINE_FLAGS,
   REAL_CODEX,
   removeTempDirs,
-  ROOT,
   run,
   tempDirs,
 } from "./harness.ts";
 import { type ResponsesBody, startMockUpstream, toolOutputs } from "./mock-upstream.ts";
+import { BINARY, buildIfStale } from "../compiled-binary.ts";
 
-const BINARY = process.env.FICTA_TEST_BINARY
-  ? resolve(ROOT, process.env.FICTA_TEST_BINARY)
-  : join(ROOT, "dist", "ficta");
-
-function newestSource(): number {
-  let newest = 0;
-  for (const file of new Bun.Glob("src/**/*").scanSync({ cwd: ROOT })) {
-    newest = Math.max(newest, statSync(join(ROOT, file)).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(async () => {
-  if (process.env.FICTA_TEST_BINARY) return;
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestSource()) return;
-  const built = await Bun.$`bun run build`.cwd(ROOT).quiet().nothrow();
-  if (built.exitCode !== 0) throw new Error(`bun run build failed:\n${built.stderr}`);
-}, 120_000);
+beforeAll(buildIfStale, 120_000);
 
 /** The model: runs `env` once, then answers. */
 const upstream = startMockUpstream((body: ResponsesBody) =>
