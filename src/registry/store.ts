@@ -137,15 +137,21 @@ function parse(text: string): Parsed {
   return { key: header.key, entries, head, sealed: text.slice(cut + 1).trim() };
 }
 
+/** The store file's text; null when there is none. */
+function readStoreText(env: Env): string | null {
+  try {
+    return readFileSync(storePath(env), "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return null;
+    throw new StoreError(`cannot read (${code})`);
+  }
+}
+
 /** Metadata only (for listing): no key needed, no value decrypted. */
 export function readStoredEntries(env: Env): StoredEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(storePath(env), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new StoreError(`cannot read (${(error as NodeJS.ErrnoException).code})`);
-  }
+  const text = readStoreText(env);
+  if (text === null) return [];
   try {
     return parse(text).entries;
   } catch (error) {
@@ -155,13 +161,8 @@ export function readStoredEntries(env: Env): StoredEntry[] {
 
 /** Every stored value; an empty list without a store. Throws StoreError when it cannot be opened. */
 export async function readStore(env: Env, key: StoreKey): Promise<StoredValue[]> {
-  let text: string;
-  try {
-    text = readFileSync(storePath(env), "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new StoreError(`cannot read (${(error as NodeJS.ErrnoException).code})`);
-  }
+  const text = readStoreText(env);
+  if (text === null) return [];
   let parsed: Parsed;
   let plain: ArrayBuffer;
   try {
