@@ -48,6 +48,7 @@ const SHORT_WORD = /^[a-z]+(?:[-_](?:[a-z]+|\d{1,3}))*$/;
 const WORD_PART = /^(?!.*[b-df-hj-np-tv-xz]{4})[a-z]{1,10}$/;
 /** Longer than this, a word-like value may be a passphrase; protected. */
 const SHORT_WORD_MAX = 16;
+const MAX_SETTING_DIGITS = 9;
 /**
  * A URL whose path carries a token (webhooks: `/api/webhooks/123/<random>`): a long segment mixing
  * letters and digits, or any very long segment.
@@ -80,7 +81,11 @@ export function settingReason(name: string, value: string): string | undefined {
 function settingShape(name: string, text: string): string | undefined {
   const lower = text.toLowerCase();
   if (BOOLEANS.has(lower)) return "a boolean";
-  if (NUMBER.test(text)) return /port/i.test(name) ? "a port" : "a number";
+  // Ports, counts, timeouts, rates; a long run of digits may be an account number or a PIN-like
+  // token, so it stays protected.
+  if (NUMBER.test(text) && text.replace(/\D/g, "").length <= MAX_SETTING_DIGITS) {
+    return /port/i.test(name) ? "a port" : "a number";
+  }
   if (LOG_LEVELS.has(lower)) return "a log level";
   if (MIME_TYPE.test(text)) return "a MIME type";
   if (MODEL_SLUG.test(text) && text.length <= 64) return "a model name";

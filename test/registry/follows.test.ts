@@ -67,6 +67,8 @@ describe("settingReason", () => {
       ["DB_PASSWORD", "production"],
       ["API_TOKEN", "true"],
       ["SESSION_SECRET", "8080"],
+      ["ACCOUNT", "4012888888881881"],
+      ["SUPPORT_PIN", "0123456789"],
       ["DATABASE_URL", "postgres://app:hunter2pass@db:5432/app"],
       ["WEBHOOK", "https://hooks.example.com/x?token=abc123"],
       ["OPENAI_THING", `sk-proj-${fake()}${fake()}`],
