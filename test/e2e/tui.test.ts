@@ -18,23 +18,12 @@ import {
   writeLogin,
 } from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
+import { TMUX, until } from "./tmux.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 afterAll(removeTempDirs);
-
-const TMUX = Bun.which("tmux");
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await Bun.sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 forEachCodex(() => {
   test.skipIf(!TMUX)("interactive Codex: silent proxy, real values on screen, Ctrl-C", async () => {
