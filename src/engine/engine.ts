@@ -377,7 +377,8 @@ export async function buildEngine(
     if (memory.size >= MEMORY_LIMIT) memory.clear();
     memory.set(written, spelling);
     if (written === table.texts[spelling] || writtenForms.has(written)) return;
-    if (writtenForms.size >= MEMORY_LIMIT) return;
+    // Never capped: Codex echoes every earlier tool call each turn, so a form dropped here would
+    // leave the next request in clear. The set is bounded by spellings x quoting contexts.
     // Closed under restore: the call Codex echoes next turn holds this text under one layer of
     // JSON (a custom tool's input) or two (`arguments`); each maps back to the spelling restored.
     writtenForms.add(written);
