@@ -8,14 +8,9 @@
  *   bun run bench --quick         # fewer iterations, one round
  *   bun run bench --json          # JSON lines only
  */
-import {
-  compileEngine,
-  type Engine,
-  type EngineOptions,
-  type Secret,
-} from "../src/engine/index.ts";
-import { importSurrogateKey, SURROGATE_PATTERN } from "../src/engine/surrogate.ts";
-import { seeded } from "../test/engine/fakes.ts";
+import { compileEngine, type Engine, type EngineOptions, type Secret } from "../src/core/mod.ts";
+import { importSurrogateKey, SURROGATE_PATTERN } from "../src/core/surrogate.ts";
+import { seeded } from "../test/core/fakes.ts";
 
 // ---------- seeded fakes ----------
 

@@ -1,14 +1,14 @@
 /**
  * Moves the "newest" Codex of the end-to-end matrix (`bun run bump:codex [VERSION]`; without a
  * version, npm's latest `@openai/codex`): pins it in package.json as the `codex-newest` alias and
- * in src/agents/codex-versions.ts, which `ficta doctor` reports. The pinned version stays.
+ * in src/agents/codex/versions.ts, which `ficta doctor` reports. The pinned version stays.
  * Then run the matrix (`FICTA_TEST_CODEX=newest bun test test/e2e`) and record what changed in
  * docs/codex-versions.md before committing.
  */
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
-const VERSIONS_FILE = join(ROOT, "src", "agents", "codex-versions.ts");
+const VERSIONS_FILE = join(ROOT, "src", "agents", "codex", "versions.ts");
 const LIST = /export const VERIFIED_CODEX_VERSIONS = \[([^\]]*)\] as const;/;
 
 /** The versions file with its last ("newest") entry set to `version`. */
@@ -43,7 +43,9 @@ if (import.meta.main) {
   } else {
     await output(["bun", "add", "--dev", "--exact", `codex-newest@npm:@openai/codex@${version}`]);
     await Bun.write(VERSIONS_FILE, updated);
-    console.log(`bump-codex: newest Codex is now ${version} (package.json, codex-versions.ts)`);
+    console.log(
+      `bump-codex: newest Codex is now ${version} (package.json, src/agents/codex/versions.ts)`,
+    );
     console.log(
       "bump-codex: next: FICTA_TEST_CODEX=newest bun test test/e2e; docs/codex-versions.md",
     );

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 import { type Command, commands, findCommand } from "./cli/commands.ts";
 import { USAGE_EXIT } from "./cli/flags.ts";
-import { FICTA_FAILED_EXIT } from "./launch/exit-codes.ts";
+import { FICTA_FAILED_EXIT } from "./session/exit-codes.ts";
 import { say } from "./cli/say.ts";
 import { versionLine } from "./version.ts";
 

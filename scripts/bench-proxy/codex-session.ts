@@ -14,7 +14,7 @@
  *
  * Every value is a generated fake; nothing here is a real credential.
  */
-import { seeded } from "../../test/engine/fakes.ts";
+import { seeded } from "../../test/core/fakes.ts";
 
 export interface BenchSecret {
   name: string;

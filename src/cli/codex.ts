@@ -18,7 +18,7 @@ import {
   overrides,
   PROXY_TOKEN_ENV,
   refusal,
-} from "../agents/codex.ts";
+} from "../agents/codex/codex.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { ensurePrivateDir } from "../config/private-files.ts";
@@ -29,8 +29,8 @@ import {
   NOT_FOUND_EXIT,
   runChild,
   SpawnError,
-} from "../launch/child.ts";
-import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "../launch/exit-codes.ts";
+} from "../session/child.ts";
+import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "../session/exit-codes.ts";
 import { launchRefusals, refusalLine, requireOn } from "../registry/verdict.ts";
 import { addMasks, annotate, type Outcome, writeStepSummary } from "../report/ci.ts";
 import type { Session } from "../report/session.ts";
@@ -200,10 +200,10 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   ] = await Promise.all([
     import("../registry/index.ts"),
     import("../config/key.ts"),
-    import("../engine/index.ts"),
+    import("../core/mod.ts"),
     import("../proxy/index.ts"),
     import("../report/index.ts"),
-    import("../launch/protection.ts"),
+    import("../session/protection.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -312,7 +312,7 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     }
     say(session.summaryLine());
     if (!isExec(args)) {
-      const hint = (await import("./resume-hint.ts")).resumeHint(env, launchedAt);
+      const hint = (await import("../agents/codex/resume-hint.ts")).resumeHint(env, launchedAt);
       if (hint) say(hint);
     }
     const blocked = facts.totals.blocked;

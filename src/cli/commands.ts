@@ -20,7 +20,7 @@ export const commands: Command[] = [
     name: "codex",
     summary: "Run the OpenAI Codex CLI with secrets kept out of model requests.",
     usage: "ficta codex [codex arguments...]   (every argument is passed to Codex untouched)",
-    details: async () => (await import("./codex-help.ts")).codexHelp(),
+    details: async () => (await import("../agents/codex/help.ts")).codexHelp(),
     load: () => import("./codex.ts"),
   },
   {

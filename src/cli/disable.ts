@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { paths } from "../config/paths.ts";
 import { writePrivateFile } from "../config/private-files.ts";
-import { REFUSED_EXIT } from "../launch/exit-codes.ts";
+import { REFUSED_EXIT } from "../session/exit-codes.ts";
 import { requireOn } from "../registry/verdict.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";

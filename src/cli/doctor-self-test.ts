@@ -9,8 +9,8 @@
  * production `compileEngine`.
  */
 import type { Settings } from "../config/schema.ts";
-import { importSurrogateKey, surrogateFor } from "../engine/surrogate.ts";
-import type { Engine, EngineOptions, Secret } from "../engine/types.ts";
+import { importSurrogateKey, surrogateFor } from "../core/surrogate.ts";
+import type { Engine, EngineOptions, Secret } from "../core/types.ts";
 import {
   PROXY_TOKEN_HEADER,
   type RequestRecorder,

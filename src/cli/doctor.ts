@@ -11,13 +11,13 @@ import {
   detectAuthMode,
   findRealCodex,
   type RealCodex,
-} from "../agents/codex.ts";
+} from "../agents/codex/codex.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { defaults, type Settings } from "../config/schema.ts";
 import { isLoopbackHost } from "../config/upstream.ts";
-import { compileEngine } from "../engine/index.ts";
+import { compileEngine } from "../core/mod.ts";
 import { installedShimPath } from "../install/install.ts";
 import {
   fictaCommand,
@@ -27,12 +27,12 @@ import {
   renderShim,
   shimTarget,
 } from "../install/shim.ts";
-import { loopbackNoProxy } from "../launch/child.ts";
+import { loopbackNoProxy } from "../session/child.ts";
 import { loadRegistry, type Registry, reportLines } from "../registry/index.ts";
 import { launchRefusals, requireOn } from "../registry/verdict.ts";
 import { VERSION } from "../version.ts";
-import { aroundFictaCheck } from "./doctor-around.ts";
-import { codexVersionVerdict, verifiedRange } from "../agents/codex-versions.ts";
+import { aroundFictaCheck } from "../agents/codex/doctor-around.ts";
+import { codexVersionVerdict, verifiedRange } from "../agents/codex/versions.ts";
 import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";

@@ -1,7 +1,7 @@
 /** `ficta install`: the `codex` shim and the PATH block that puts it first. */
 import type { Env } from "../config/paths.ts";
 import { realpathSync } from "node:fs";
-import { findRealCodex } from "../agents/codex.ts";
+import { findRealCodex } from "../agents/codex/codex.ts";
 import { install } from "../install/install.ts";
 import { fictaCommand } from "../install/shim.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";

@@ -1,5 +1,5 @@
 /** Both ends of the wire: reading Codex's body, calling the upstream, relaying its answer. */
-import type { Engine, RestoreStats } from "../engine/types.ts";
+import type { Engine, RestoreStats } from "../core/types.ts";
 import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
 import { endToEnd } from "./headers.ts";
 

@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { say } from "../cli/say.ts";
-import type { Engine } from "../engine/types.ts";
+import type { Engine } from "../core/types.ts";
 import type { Settings } from "../config/schema.ts";
 import {
   newEntry,
@@ -36,7 +36,7 @@ import {
   webSocket,
   wrongHost,
 } from "./refusals.ts";
-import { CHATGPT_ACCOUNT_HEADER, resolveRoute } from "./routes.ts";
+import { CHATGPT_ACCOUNT_HEADER, resolveRoute } from "../agents/codex/routes.ts";
 
 export const PROXY_TOKEN_HEADER = "x-ficta-token";
 

@@ -213,7 +213,7 @@ async function collect(
  * Commands still running, by process group. Each runs in its own session, so a runner's kill
  * of ficta's process group misses them: ficta ends them itself on every way out (normal exit,
  * `process.exit`, SIGTERM, SIGINT, SIGHUP). The signal handlers are armed only while a command
- * runs: afterwards the launch's own handlers (launch/child.ts) decide what a signal does.
+ * runs: afterwards the launch's own handlers (session/child.ts) decide what a signal does.
  */
 const running = new Map<number, Bun.Subprocess>();
 const EXIT_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;

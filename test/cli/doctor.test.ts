@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { VERIFIED_CODEX_VERSIONS } from "../../src/agents/codex-versions.ts";
+import { VERIFIED_CODEX_VERSIONS } from "../../src/agents/codex/versions.ts";
 import { diagnose, type DoctorReport } from "../../src/cli/doctor.ts";
 import type { EngineFactory } from "../../src/cli/doctor-self-test.ts";
-import { compileEngine } from "../../src/engine/index.ts";
-import type { Engine } from "../../src/engine/types.ts";
+import { compileEngine } from "../../src/core/mod.ts";
+import type { Engine } from "../../src/core/types.ts";
 import { renderShim } from "../../src/install/shim.ts";
 import { everyStderrLineIsFicta, healthyMachine, runFicta } from "./run-ficta.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "../../src/launch/exit-codes.ts";
+import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "../../src/session/exit-codes.ts";
 import { PLATFORMS, SYSTEM_NAMES } from "../../src/registry/ci-platforms.ts";
 
 const doc = readFileSync(join(import.meta.dir, "..", "..", "docs", "ci.md"), "utf8");

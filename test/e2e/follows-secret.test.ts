@@ -8,7 +8,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { minimumPiece } from "../../src/engine/truncation.ts";
+import { minimumPiece } from "../../src/core/redact/truncation.ts";
 import {
   baseEnv,
   CODEX_MATRIX,

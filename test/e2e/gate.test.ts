@@ -4,10 +4,10 @@
  * value and the upstream is the gate.
  */
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex.ts";
+import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { withoutRedaction } from "../../src/cli/doctor-self-test.ts";
-import { compileEngine, importSurrogateKey } from "../../src/engine/index.ts";
+import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
 import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
 import { createSession } from "../../src/report/index.ts";
 import {

@@ -3,13 +3,13 @@
  * alone: raw values replaced by fixed surrogate-shaped tokens, a gate that looks for the raw
  * values, a streaming restorer that holds back a possibly split token.
  */
-import type { Counts, Engine, Restorer, RestoreStats } from "../../src/engine/types.ts";
+import type { Counts, Engine, Restorer, RestoreStats } from "../../src/core/types.ts";
 import {
   SURROGATE_BODY_LENGTH,
   SURROGATE_LENGTH,
   SURROGATE_PATTERN,
   SURROGATE_PREFIX,
-} from "../../src/engine/surrogate.ts";
+} from "../../src/core/surrogate.ts";
 
 export interface FakeSecret {
   name: string;

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
-import type { Engine } from "../../src/engine/types.ts";
+import type { Engine } from "../../src/core/types.ts";
 import {
   PROXY_TOKEN_HEADER,
   type ProxySeams,

@@ -4,7 +4,7 @@
  * is refused (400, names only) rather than sent with a surrogate the upstream would reject.
  */
 import { afterEach, expect, test } from "bun:test";
-import { compileEngine, importSurrogateKey } from "../../src/engine/index.ts";
+import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
 import { apiKeyHeaders, startTestProxy, type TestProxy } from "./harness.ts";
 
 let t: TestProxy;

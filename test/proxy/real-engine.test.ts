@@ -6,7 +6,7 @@ import {
   importSurrogateKey,
   type Secret,
   SURROGATE_PATTERN,
-} from "../../src/engine/index.ts";
+} from "../../src/core/mod.ts";
 import { chatgptHeaders, sse, startTestProxy, type TestProxy, until } from "./harness.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 

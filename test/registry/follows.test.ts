@@ -17,8 +17,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
-import { importSurrogateKey } from "../../src/engine/surrogate.ts";
-import { credentialsIn } from "../../src/registry/codex-auth.ts";
+import { importSurrogateKey } from "../../src/core/surrogate.ts";
+import { credentialsIn } from "../../src/agents/codex/auth-file.ts";
 import { discoverNestedDotenvFiles } from "../../src/registry/dotenv.ts";
 import { loadRegistry, storedSecrets } from "../../src/registry/index.ts";
 import { settingReason } from "../../src/registry/settings.ts";

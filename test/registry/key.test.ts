@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeKey, loadSurrogateKey, SurrogateKeyError } from "../../src/config/key.ts";
-import { surrogateFor } from "../../src/engine/surrogate.ts";
+import { surrogateFor } from "../../src/core/surrogate.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
@@ -36,7 +36,7 @@ describe("surrogate key", () => {
             JSON.stringify(join(import.meta.dir, "../../src/config/key.ts"))
           });
            const { surrogateFor } = await import(${
-            JSON.stringify(join(import.meta.dir, "../../src/engine/surrogate.ts"))
+            JSON.stringify(join(import.meta.dir, "../../src/core/surrogate.ts"))
           });
            console.log(await surrogateFor(await loadSurrogateKey(process.env), "v"));`,
         ], { env: { ...process.env, ...env }, stdout: "pipe" }).stdout.text()),

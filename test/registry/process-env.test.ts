@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isSecretishName, nameWords, readProcessEnv } from "../../src/registry/process-env.ts";
-import { looksLikeCredential } from "../../src/engine/shapes.ts";
+import { looksLikeCredential } from "../../src/core/redact/shapes.ts";
 
 const fake = (n = 32) =>
   (crypto.randomUUID() + crypto.randomUUID()).replaceAll("-", "").slice(0, n);
@@ -143,7 +143,7 @@ function random(
 }
 const b64url = (s: string) => btoa(s).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 
-describe("values of a credential shape count whatever the name (engine/shapes.ts)", () => {
+describe("values of a credential shape count whatever the name (core/redact/shapes.ts)", () => {
   const shaped = [
     `ghp_${random(36)}`,
     `AKIA${random(16, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}`,
