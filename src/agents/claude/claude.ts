@@ -62,12 +62,17 @@ export function describeAuthMode(mode: ClaudeAuthMode): string {
   }
 }
 
-/** Where the child reaches the proxy: a Unix socket (preferred) or a loopback port + token. */
+/**
+ * Where the child reaches the proxy: a Unix socket (preferred: 0600 in a 0700 per-launch
+ * directory, no other local user can connect) or a loopback port. Either way the per-launch
+ * token travels in a header from the child's environment, so the proxy admits requests the same
+ * way on both.
+ */
 export type Endpoint =
-  | { kind: "unix"; socket: string }
+  | { kind: "unix"; socket: string; tokenHeader: string; token: string }
   | { kind: "tcp"; origin: string; tokenHeader: string; token: string };
 
-/** The base URL Claude Code is given with a Unix socket (measured: the host part is unused). */
+/** The base URL Claude Code is given with a Unix socket (measured: it sends `Host: localhost`). */
 export const UNIX_BASE_URL = "http://localhost";
 
 const LOOPBACK_NO_PROXY = ["127.0.0.1", "localhost", "::1"];
@@ -76,13 +81,13 @@ const LOOPBACK_NO_PROXY = ["127.0.0.1", "localhost", "::1"];
  * The variables ficta sets (or removes, `undefined`) in Claude Code's environment for one
  * launch. Nothing is written to a file.
  * - the base URL (and the socket): model traffic goes to the proxy;
+ * - the per-launch token in ANTHROPIC_CUSTOM_HEADERS (the user's own headers kept), which Claude
+ *   Code sends on every model request (measured): never in argv;
  * - loopback joins NO_PROXY / no_proxy: measured, an HTTPS_PROXY otherwise carries the request
  *   for a loopback base URL to the proxy server (the Unix socket is not affected, but the
  *   variable costs nothing);
  * - CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 unless the user set it (measured: 0 outside
- *   connections with an API key instead of 4-6);
- * - on a loopback port, the per-launch token travels in ANTHROPIC_CUSTOM_HEADERS (the user's own
- *   headers kept), which Claude Code sends on every model request: never in argv.
+ *   connections with an API key instead of 4-6).
  */
 export function childEnv(env: Env, endpoint: Endpoint): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -92,14 +97,12 @@ export function childEnv(env: Env, endpoint: Endpoint): Record<string, string | 
   } else {
     out.ANTHROPIC_BASE_URL = endpoint.origin;
     out.ANTHROPIC_UNIX_SOCKET = undefined;
-    const own = (env.ANTHROPIC_CUSTOM_HEADERS ?? "").split("\n").filter((line) =>
-      line.trim() !== "" &&
-      line.split(":")[0].trim().toLowerCase() !== endpoint.tokenHeader.toLowerCase()
-    );
-    out.ANTHROPIC_CUSTOM_HEADERS = [...own, `${endpoint.tokenHeader}: ${endpoint.token}`].join(
-      "\n",
-    );
   }
+  const own = (env.ANTHROPIC_CUSTOM_HEADERS ?? "").split("\n").filter((line) =>
+    line.trim() !== "" &&
+    line.split(":")[0].trim().toLowerCase() !== endpoint.tokenHeader.toLowerCase()
+  );
+  out.ANTHROPIC_CUSTOM_HEADERS = [...own, `${endpoint.tokenHeader}: ${endpoint.token}`].join("\n");
   for (const name of ["NO_PROXY", "no_proxy"]) {
     const current = (env[name] ?? "").split(",").map((h) => h.trim()).filter(Boolean);
     out[name] = [...current, ...LOOPBACK_NO_PROXY.filter((h) => !current.includes(h))].join(",");

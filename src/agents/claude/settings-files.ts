@@ -171,17 +171,21 @@ export function settingsPlan(
         "one of them",
     };
   }
-  const tcpOnly = ["ANTHROPIC_CUSTOM_HEADERS", "ANTHROPIC_UNIX_SOCKET"];
-  const blocking = endpoint.kind === "tcp"
-    ? findings.find((f) => f.routing.some((key) => tcpOnly.includes(key)))
+  // A settings file's custom headers would drop ficta's token header (which must not go into
+  // argv); in TCP mode a socket there would take the requests elsewhere.
+  const headers = findings.find((f) => f.routing.includes("ANTHROPIC_CUSTOM_HEADERS"));
+  const socket = endpoint.kind === "tcp"
+    ? findings.find((f) => f.routing.includes("ANTHROPIC_UNIX_SOCKET"))
     : undefined;
+  const blocking = headers ?? socket;
   if (blocking) {
     return {
       kind: "refuse",
-      reason: `${blocking.file} sets ${
-        blocking.routing.filter((key) => tcpOnly.includes(key)).join(", ")
-      }, which would take Claude Code's requests away from ficta's loopback port (the ` +
-        "per-launch header cannot go into argv)",
+      reason:
+        `${blocking.file} sets ${
+          blocking === headers ? "ANTHROPIC_CUSTOM_HEADERS" : "ANTHROPIC_UNIX_SOCKET"
+        }, which would take Claude Code's requests away from ficta's proxy (ficta's per-launch ` +
+        "header cannot go into argv)",
     };
   }
   const keys = new Set(findings.flatMap((f) => f.routing));

@@ -70,13 +70,15 @@ describe("child environment", () => {
     const env = childEnv({ NO_PROXY: "corp.example", HTTPS_PROXY: "http://proxy:3128" }, {
       kind: "unix",
       socket: "/tmp/x/s.sock",
+      tokenHeader: "x-ficta-token",
+      token: "t0k",
     });
     expect(env.ANTHROPIC_BASE_URL).toBe("http://localhost");
     expect(env.ANTHROPIC_UNIX_SOCKET).toBe("/tmp/x/s.sock");
     expect(env.NO_PROXY).toBe("corp.example,127.0.0.1,localhost,::1");
     expect(env.no_proxy).toBe("127.0.0.1,localhost,::1");
     expect(env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC).toBe("1");
-    expect(env.ANTHROPIC_CUSTOM_HEADERS).toBeUndefined();
+    expect(env.ANTHROPIC_CUSTOM_HEADERS).toBe("x-ficta-token: t0k");
   });
 
   test("loopback port: the token travels in ANTHROPIC_CUSTOM_HEADERS, the user's headers kept", () => {

@@ -12,7 +12,12 @@ import {
 
 const dir = mkdtempSync(join(tmpdir(), "ficta-claude-settings-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const unix: Endpoint = { kind: "unix", socket: "/tmp/ficta-x/proxy.sock" };
+const unix: Endpoint = {
+  kind: "unix",
+  socket: "/tmp/ficta-x/proxy.sock",
+  tokenHeader: "x-t",
+  token: "s",
+};
 const tcp: Endpoint = { kind: "tcp", origin: "http://127.0.0.1:7", tokenHeader: "x-t", token: "s" };
 const NO_MANAGED = join(dir, "no-managed.json");
 
@@ -106,12 +111,16 @@ describe("settings files that move Claude Code's traffic", () => {
     expect(settingsPlan(harmless, childEnv(env, unix), unix, true).kind).toBe("refuse");
   });
 
-  test("TCP mode: a settings file's custom headers or socket is refused", () => {
+  test("a settings file's custom headers (and, on a port, its socket) are refused", () => {
     const { cwd, env } = project("tcp", {
       "home/.claude/settings.json": { env: { ANTHROPIC_CUSTOM_HEADERS: "x: y" } },
+      "repo/.claude/settings.json": { env: { ANTHROPIC_UNIX_SOCKET: "/s" } },
     });
     const found = findSettings(cwd, env, [], NO_MANAGED);
     expect(settingsPlan(found, childEnv(env, tcp), tcp, false).kind).toBe("refuse");
-    expect(settingsPlan(found, childEnv(env, unix), unix, false).kind).toBe("route-back");
+    expect(settingsPlan(found, childEnv(env, unix), unix, false).kind).toBe("refuse");
+    const socketOnly = found.filter((f) => f.routing.includes("ANTHROPIC_UNIX_SOCKET"));
+    expect(settingsPlan(socketOnly, childEnv(env, tcp), tcp, false).kind).toBe("refuse");
+    expect(settingsPlan(socketOnly, childEnv(env, unix), unix, false).kind).toBe("route-back");
   });
 });
