@@ -160,6 +160,10 @@ export const schema = z.object({
       description: "Where API-key traffic goes.",
       env: ["FICTA_OPENAI_UPSTREAM"],
     }),
+    anthropic: key(upstreamUrl.default("https://api.anthropic.com"), {
+      description: "Where Claude Code's model traffic goes (every login kind).",
+      env: ["FICTA_ANTHROPIC_UPSTREAM"],
+    }),
   }).strict().prefault({}),
   proxy: z.object({
     max_body_mb: key(z.number().positive().max(4096).default(256), {
@@ -194,6 +198,13 @@ export const schema = z.object({
       description:
         "The real Codex executable; empty means the first `codex` on PATH that is not ficta's shim.",
       env: ["FICTA_REAL_CODEX"],
+    }),
+  }).strict().prefault({}),
+  claude: z.object({
+    path: key(z.string().default(""), {
+      description:
+        "The real Claude Code executable; empty means the first `claude` on PATH that is not ficta's shim.",
+      env: ["FICTA_REAL_CLAUDE"],
     }),
   }).strict().prefault({}),
 }).strict();
