@@ -186,7 +186,7 @@ export async function selfTest(
   const origin = `http://127.0.0.1:${upstream.port}`;
   const proxySettings: Settings = {
     ...settings,
-    upstream: { chatgpt: origin, openai: origin },
+    upstream: { chatgpt: origin, openai: origin, anthropic: origin },
     log: { ...settings.log, bodies: false },
   };
   const token = id();

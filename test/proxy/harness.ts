@@ -95,7 +95,7 @@ export function startTestProxy(options: TestProxyOptions): TestProxy {
   const origin = options.upstreamOrigin ?? upstream.origin;
   const settings = schema.parse({
     ...options.settings,
-    upstream: { chatgpt: origin, openai: origin },
+    upstream: { chatgpt: origin, openai: origin, anthropic: origin },
   });
   const env = { FICTA_HOME: home };
   const session = createSession(settings, env);
