@@ -197,13 +197,17 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     proxyModule,
     report,
     { startProtection },
+    { codexProxy },
+    { authorizationBinding },
   ] = await Promise.all([
     import("../registry/index.ts"),
     import("../config/key.ts"),
     import("../core/mod.ts"),
-    import("../proxy/index.ts"),
+    import("../proxy/mod.ts"),
     import("../report/index.ts"),
     import("../session/protection.ts"),
+    import("../agents/codex/proxy.ts"),
+    import("../agents/codex/binding.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -262,13 +266,16 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   Object.assign(process.env, loopbackNoProxy(process.env));
   const stderrIsTTY = stderrIsTerminal();
   guardTerminal(stderrIsTTY);
-  const proxy = proxyModule.startProxy({
+  const proxy = proxyModule.serve({
+    agent: codexProxy,
+    // TODO(merge, core): dialect: responsesDialect (src/agents/codex/wire.ts).
     engine: protection.engine,
     settings,
     token,
     session,
-    stderrIsTTY,
-    binding: proxyModule.authorizationBinding(join(codexHome(env), "auth.json"), [
+    // While Codex's TUI owns the terminal ficta prints nothing; otherwise one line per request.
+    requestLines: stderrIsTTY ? undefined : say,
+    binding: authorizationBinding(join(codexHome(env), "auth.json"), [
       env.CODEX_API_KEY,
       env.OPENAI_API_KEY,
     ]),

@@ -11,12 +11,13 @@
 import type { Settings } from "../config/schema.ts";
 import { importSurrogateKey, surrogateFor } from "../core/surrogate.ts";
 import type { Engine, EngineOptions, Secret } from "../core/types.ts";
+import { codexProxy } from "../agents/codex/proxy.ts";
 import {
   PROXY_TOKEN_HEADER,
   type RequestRecorder,
   type RunningProxy,
-  startProxy,
-} from "../proxy/index.ts";
+  serve,
+} from "../proxy/mod.ts";
 import type { RequestEntry } from "../report/index.ts";
 
 export type EngineFactory = (
@@ -201,12 +202,13 @@ export async function selfTest(
     });
     const session = memorySession();
     const start = (e: Engine) => {
-      const proxy = startProxy({
+      const proxy = serve({
+        agent: codexProxy,
+        // TODO(merge, core): dialect: responsesDialect (src/agents/codex/wire.ts).
         engine: e,
         settings: proxySettings,
         token,
         session,
-        stderrIsTTY: true,
       });
       proxies.push(proxy);
       return proxy;

@@ -8,7 +8,8 @@ import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/cod
 import { parseConfig } from "../../src/config/load.ts";
 import { withoutRedaction } from "../../src/cli/doctor-self-test.ts";
 import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
-import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
+import { codexProxy } from "../../src/agents/codex/proxy.ts";
+import { PROXY_TOKEN_HEADER, serve } from "../../src/proxy/mod.ts";
 import { createSession } from "../../src/report/index.ts";
 import {
   currentCodex,
@@ -47,12 +48,12 @@ forEachCodex(() => {
       );
       const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
       const session = createSession(settings, env);
-      const proxy = startProxy({
+      const proxy = serve({
+        agent: codexProxy,
         engine: withoutRedaction(engine),
         settings,
         token,
         session,
-        stderrIsTTY: true,
       });
       try {
         const codexEnv = {
