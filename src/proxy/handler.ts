@@ -121,13 +121,13 @@ interface Launch {
   upstreams: Upstreams;
   limit: number;
   bodyDeadline: number;
-  tokenMatches(given: string | null): boolean;
+  admit: Admission;
   inFlight: number;
   untrustedInFlight: number;
 }
 
 /** Who is calling, as far as the checks before the body could tell. */
-interface Caller {
+export interface Caller {
   /** Carries this launch's token. */
   trusted: boolean;
   /** Nothing ties it to this launch (a tokenless call without the client's own credential). */
@@ -139,7 +139,6 @@ interface Caller {
  * answers are rendered by `options.agent.render`.
  */
 export function createHandler(options: HandlerOptions): (request: Request) => Promise<Response> {
-  const token = encoder.encode(options.token);
   const launch: Launch = {
     options,
     agent: options.agent,
@@ -147,11 +146,7 @@ export function createHandler(options: HandlerOptions): (request: Request) => Pr
     upstreams: options.agent.upstreams(options.settings),
     limit: options.settings.proxy.max_body_mb * MiB,
     bodyDeadline: options.bodyDeadlineMs ?? BODY_DEADLINE_MS,
-    tokenMatches(given) {
-      if (given === null) return false;
-      const bytes = encoder.encode(given);
-      return bytes.length === token.length && timingSafeEqual(bytes, token);
-    },
+    admit: createAdmission(options),
     inFlight: 0,
     untrustedInFlight: 0,
   };
@@ -236,7 +231,7 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
   try {
     // Everything a caller controls is checked before its body is read, so a request this launch
     // did not make costs ficta next to nothing.
-    const caller = admit(launch, request);
+    const caller = launch.admit(request);
     if ("status" in caller) return await exchange.refuseEarly(caller);
     if (
       launch.inFlight > REQUESTS_AT_ONCE ||
@@ -274,30 +269,42 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
   }
 }
 
+/** The checks on who is calling, made before anything else: a refusal, or what is known of the caller. */
+export type Admission = (request: Request) => Caller | Refusal;
+
 /**
  * Who may call: the right `Host`, no browser, no WebSocket upgrade (for now), and the launch
  * token, or for the agent's tokenless calls the client's own credential (or none at all, then
- * untrusted). A refusal, or what is known of the caller.
+ * untrusted). The handler runs it first on every request; the server adapter will run the same
+ * checks before it accepts a WebSocket upgrade.
  */
-export function admit(
-  launch: Pick<Launch, "options" | "agent" | "tokenMatches">,
-  request: Request,
-): Caller | Refusal {
-  const { options, agent } = launch;
-  const headers = request.headers;
-  if (headers.get("host") !== options.host) return wrongHost(options.host);
-  // Only browsers send these; a web page that found the port is never the agent's client.
-  if (headers.has("origin") || headers.has("sec-fetch-site")) return fromBrowser(agent.client);
-  if (headers.has("upgrade")) return webSocket();
-  const given = headers.get(PROXY_TOKEN_HEADER);
-  if (launch.tokenMatches(given)) return { trusted: true, untrusted: false };
-  const authorization = headers.get("authorization");
-  // Only the token's absence is tolerated (tokenless calls, by default); a wrong one never is.
-  const bound = given === null && !options.housekeepingNeedsToken &&
-    agent.tokenless(splitTarget(request.url).pathname) &&
-    (authorization === null || !options.binding || options.binding.matches(authorization));
-  if (!bound) return missingToken(agent.client);
-  return { trusted: false, untrusted: authorization === null || !options.binding };
+export function createAdmission(
+  options: Pick<HandlerOptions, "agent" | "token" | "host" | "housekeepingNeedsToken" | "binding">,
+): Admission {
+  const { agent, host, binding } = options;
+  const token = encoder.encode(options.token);
+  const tokenMatches = (given: string | null): boolean => {
+    if (given === null) return false;
+    const bytes = encoder.encode(given);
+    return bytes.length === token.length && timingSafeEqual(bytes, token);
+  };
+  return (request) => {
+    const headers = request.headers;
+    if (headers.get("host") !== host) return wrongHost(host);
+    // Only browsers send these; a web page that found the port is never the agent's client.
+    if (headers.has("origin") || headers.has("sec-fetch-site")) return fromBrowser(agent.client);
+    // Issue 17: an upgrade on a route that takes WebSocket passes here, and the adapter upgrades it.
+    if (headers.has("upgrade")) return webSocket();
+    const given = headers.get(PROXY_TOKEN_HEADER);
+    if (tokenMatches(given)) return { trusted: true, untrusted: false };
+    const authorization = headers.get("authorization");
+    // Only the token's absence is tolerated (tokenless calls, by default); a wrong one never is.
+    const bound = given === null && !options.housekeepingNeedsToken &&
+      agent.tokenless(splitTarget(request.url).pathname) &&
+      (authorization === null || !binding || binding.matches(authorization));
+    if (!bound) return missingToken(agent.client);
+    return { trusted: false, untrusted: authorization === null || !binding };
+  };
 }
 
 /**

@@ -35,10 +35,10 @@ export function serve(options: ServeOptions): RunningProxy {
     // ficta enforces proxy.max_body_mb itself, so an oversized body gets a message and a log line.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     ...(idleTimeout === undefined ? {} : { idleTimeout }),
-    // WebSocket upgrades (issue 17) go here, before `handle`: when the request asks for one, run
-    // the same caller checks (`admit` from handler.ts: Host, Origin, token), then
-    // `server.upgrade(request, { data })` and a `websocket` handler beside `fetch`. Until then the
-    // handler refuses every upgrade with 426.
+    // WebSocket upgrades (issue 17) go here, before `handle`: for a request that asks for one,
+    // the same caller checks (`createAdmission(options)` from handler.ts: Host, Origin, token),
+    // then `server.upgrade(request, { data })`, and a `websocket` handler beside `fetch`. Until
+    // then the handler refuses every upgrade with 426.
     fetch: (request) => handle(request),
     error: () => render(internal("Error", { forwarded: false })),
   });
