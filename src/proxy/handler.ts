@@ -256,7 +256,6 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
     const out = await redactOutgoing(exchange, route, body);
     exchange.lap("redact");
     const refused = gateOutgoing(exchange, caller, body, out);
-    exchange.lap("gate");
     if (refused) return refused;
 
     forwarded = true;
@@ -408,6 +407,7 @@ function gateOutgoing(
     ...gate(engine, out, agent.identityHeaders),
     ...protocolHits(engine, body, out.body),
   ];
+  exchange.lap("gate");
   if (!hits.length) return null;
   // Only what this launch's client sent counts as blocked (and in the exit code); a request
   // nothing ties to the launch is just refused.

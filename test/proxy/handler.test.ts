@@ -134,6 +134,18 @@ describe("createHandler, without a server", () => {
     expect(t.entries.map((entry) => entry.refused)).toEqual(["token", "not-allowed"]);
   });
 
+  test("a request the gate refuses is logged with the stages it went through", async () => {
+    const secrets = fakeSecrets("LEAKY");
+    const t = setup({ engine: fakeEngine(secrets, ["LEAKY"]) });
+    const response = await t.handle(
+      t.request("/v9/echo", { method: "POST", body: JSON.stringify({ say: secrets[0].value }) }),
+    );
+    expect(response.headers.get("x-why")).toBe("blocked");
+    expect(t.upstream.received).toEqual([]);
+    expect(t.entries[0]).toMatchObject({ blocked: true, blockedNames: ["LEAKY"] });
+    expect(Object.keys(t.entries[0].stagesMs)).toEqual(["read", "redact", "gate"]);
+  });
+
   test("a redirect's refusal names the agent's upstream settings", async () => {
     const t = setup();
     t.upstream.answer(() =>
