@@ -1,5 +1,5 @@
 /** Both ends of the wire: reading the client's body, calling the upstream, relaying its answer. */
-import type { Engine, RestoreStats } from "../core/types.ts";
+import type { Engine, RestoreStats } from "../core/mod.ts";
 import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
 import { endToEnd } from "./headers.ts";
 import type { Dialect } from "./agent.ts";

@@ -15,7 +15,7 @@
  * ```
  */
 import { timingSafeEqual } from "node:crypto";
-import type { Engine } from "../core/types.ts";
+import type { Engine } from "../core/mod.ts";
 import type { Settings } from "../config/schema.ts";
 import {
   newEntry,
