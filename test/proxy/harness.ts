@@ -112,7 +112,7 @@ export function startTestProxy(options: TestProxyOptions): TestProxy {
     settings,
     token,
     session,
-    requestLines: options.stderrIsTTY ?? true ? undefined : seams.say ?? say,
+    requestLines: (options.stderrIsTTY ?? true) ? undefined : (seams.say ?? say),
     housekeepingNeedsToken: options.housekeepingNeedsToken,
     idleTimeout: seams.idleTimeout,
     bodyDeadlineMs: seams.bodyDeadlineMs,
