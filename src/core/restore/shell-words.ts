@@ -5,7 +5,7 @@
  * model would have written had it seen the value: single quotes in a bare word, backslashes in
  * double quotes, nothing in a quoted here-document.
  */
-import type { LiteralContext } from "./literals.ts";
+import type { LiteralContext } from "./spans.ts";
 
 const enum Sh {
   Plain,

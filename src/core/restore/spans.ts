@@ -3,8 +3,13 @@
  * the span), and spelling the real value for where it lands. Counts every decision.
  */
 import { SURROGATE_LENGTH, SURROGATE_PREFIX } from "../surrogate.ts";
-import type { LiteralContext } from "./literals.ts";
 import type { RestoreStats } from "../types.ts";
+
+/** Follows the text fed so far and spells a value for the position right after it. */
+export interface LiteralContext {
+  feed(decoded: string): void;
+  spell(value: string): string;
+}
 
 /** How a value must be spelled where a surrogate sits. */
 export const enum Landing {
