@@ -6,7 +6,7 @@
  */
 import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
 import { schema } from "../../src/config/schema.ts";
-import type { Engine } from "../../src/core/types.ts";
+import type { Engine } from "../../src/core/mod.ts";
 import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
 import { createSession } from "../../src/report/index.ts";
 
@@ -18,8 +18,6 @@ export function identityEngine(): Engine {
     gateBytes: () => [],
     gateText: () => [],
     restorer: () => ({ stream: new TransformStream(), stats }),
-    restoreText: (input) => ({ output: input, stats }),
-    stats: () => ({ values: 0, detections: {} }),
   };
 }
 

@@ -9,8 +9,14 @@
  * production `compileEngine`.
  */
 import type { Settings } from "../config/schema.ts";
-import { importSurrogateKey, surrogateFor } from "../core/surrogate.ts";
-import type { Engine, EngineOptions, Secret } from "../core/types.ts";
+import {
+  type Engine,
+  type EngineOptions,
+  importSurrogateKey,
+  type Secret,
+  surrogateFor,
+} from "../core/mod.ts";
+import { responsesDialect } from "../agents/codex/wire.ts";
 import {
   PROXY_TOKEN_HEADER,
   type RequestRecorder,
@@ -60,9 +66,7 @@ export function withoutRedaction(engine: Engine): Engine {
     redactText: (input) => Promise.resolve({ output: input, counts: {} }),
     gateBytes: (input) => engine.gateBytes(input),
     gateText: (input) => engine.gateText(input),
-    restorer: (contentType) => engine.restorer(contentType),
-    restoreText: (input) => engine.restoreText(input),
-    stats: () => engine.stats(),
+    restorer: (response) => engine.restorer(response),
   };
 }
 
@@ -203,6 +207,7 @@ export async function selfTest(
     const start = (e: Engine) => {
       const proxy = startProxy({
         engine: e,
+        dialect: responsesDialect,
         settings: proxySettings,
         token,
         session,

@@ -1,5 +1,5 @@
 /** Both ends of the wire: reading Codex's body, calling the upstream, relaying its answer. */
-import type { Engine, RestoreStats } from "../core/types.ts";
+import { type Dialect, type Engine, isRestorable, type RestoreStats } from "../core/mod.ts";
 import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
 import { endToEnd } from "./headers.ts";
 
@@ -65,16 +65,17 @@ export function relay(
   restore: boolean,
   clientSignal: AbortSignal,
   done: RelayDone,
+  dialect: Dialect,
 ): Relay {
   const headers = endToEnd(upstream.headers);
   const contentType = upstream.headers.get("content-type");
   let body: ReadableStream<Uint8Array> | null = upstream.body;
   let stats: RestoreStats | null = null;
   let restoring = false;
-  if (body && restore && isTextual(contentType)) {
+  if (body && restore && isRestorable(contentType)) {
     const decoded = decodingStream(body, upstream.headers.get("content-encoding"));
     if (decoded) {
-      const restorer = engine.restorer(contentType);
+      const restorer = engine.restorer({ contentType, dialect });
       body = piped(decoded, restorer.stream);
       stats = restorer.stats;
       restoring = true;
@@ -95,15 +96,6 @@ export function relay(
     ),
     restoring,
   };
-}
-
-/** SSE, JSON, text and the like; a missing type is sniffed by the restorer (the ChatGPT backend omits it). */
-function isTextual(contentType: string | null): boolean {
-  if (contentType === null) return true;
-  const type = contentType.split(";")[0].trim().toLowerCase();
-  return type.startsWith("text/") || type.endsWith("json") || type.endsWith("+xml") ||
-    type === "application/xml" || type === "application/javascript" ||
-    type === "application/x-www-form-urlencoded";
 }
 
 /** Passes `source` through, counting bytes and reporting once how the stream ended. */

@@ -2,7 +2,7 @@
  * What leaves the machine for one request: path, query, non-auth headers and body, each redacted,
  * then gated as it will actually be sent.
  */
-import type { Counts, Engine } from "../core/types.ts";
+import type { Counts, Engine } from "../core/mod.ts";
 import { AUTH_HEADERS } from "./headers.ts";
 import type { GateHit } from "./refusals.ts";
 

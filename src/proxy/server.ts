@@ -4,7 +4,7 @@
  */
 import { timingSafeEqual } from "node:crypto";
 import { say } from "../cli/say.ts";
-import type { Engine } from "../core/types.ts";
+import { type Dialect, type Engine, plainDialect } from "../core/mod.ts";
 import type { Settings } from "../config/schema.ts";
 import {
   newEntry,
@@ -45,6 +45,8 @@ export type RequestRecorder = Pick<Session, "record" | "recordBody" | "bodiesLog
 
 export interface ProxyOptions {
   engine: Engine;
+  /** The agent's wire dialect, for the restorer (default: plain JSON and text, no events). */
+  dialect?: Dialect;
   settings: Settings;
   /** Per-launch secret Codex sends in `x-ficta-token`; requests without it are not served. */
   token: string;
@@ -332,7 +334,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
         finish(entry, started);
       };
       const { response, restoring } = guard(
-        () => relay(answer, engine, trusted, req.signal, relayed),
+        () => relay(answer, engine, trusted, req.signal, relayed, options.dialect ?? plainDialect),
         () => answer.body?.cancel(),
       );
       entry.restore = restoring;

@@ -7,7 +7,16 @@ import { describe, expect, test } from "bun:test";
 import type { ShapeFinder } from "../../src/core/engine.ts";
 import { compileEngine } from "../../src/core/mod.ts";
 import { SURROGATE_PATTERN } from "../../src/core/surrogate.ts";
-import { ALNUM, bytes, compiledEngine, engineFor, fakeValue, OPTIONS, secret, testKey } from "./fakes.ts";
+import {
+  ALNUM,
+  bytes,
+  compiledEngine,
+  engineFor,
+  fakeValue,
+  OPTIONS,
+  secret,
+  testKey,
+} from "./fakes.ts";
 
 const inner = (s: string) => JSON.stringify(s).slice(1, -1);
 

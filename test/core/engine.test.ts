@@ -257,7 +257,10 @@ describe("surrogates and restore", () => {
     const value = fakeValue(30);
     const engine = await engineFor([secret("S", value)]);
     const surrogate = (await engine.redactText(value)).output;
-    const { stream, stats } = engine.restorer({ contentType: "text/plain", dialect: responsesDialect });
+    const { stream, stats } = engine.restorer({
+      contentType: "text/plain",
+      dialect: responsesDialect,
+    });
     const restored = await new Response(
       new Response(`answer: ${surrogate}.`).body!.pipeThrough(stream),
     ).text();

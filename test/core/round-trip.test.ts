@@ -225,7 +225,10 @@ function answer(item: Record<string, unknown>): string {
 /** Restores `sse` through the streaming restorer, cut into random chunks. */
 async function restored(engine: Engine, sse: string, rand: () => number): Promise<string> {
   const bytes = new TextEncoder().encode(sse);
-  const { stream } = engine.restorer({ contentType: "text/event-stream", dialect: responsesDialect });
+  const { stream } = engine.restorer({
+    contentType: "text/event-stream",
+    dialect: responsesDialect,
+  });
   const writer = stream.writable.getWriter();
   const reading = new Response(stream.readable).text();
   for (let at = 0; at < bytes.length;) {

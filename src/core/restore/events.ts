@@ -13,7 +13,7 @@
  * events.finish(); // at the end of the stream: everything still held
  * ```
  */
-import { decodedJson, partialStart, stringEnd, type Values } from "./spans.ts";
+import { partialStart, stringEnd, type Values } from "./spans.ts";
 import { deltaSpot, restoreJson } from "./json.ts";
 import { HoldBack, type HoldBackOptions, type Part } from "./hold.ts";
 import type { Announcement, DialectIndex, IndexedDelta } from "./dialect.ts";
@@ -287,7 +287,9 @@ function rawField(data: string, name: string): string {
   const found = data.indexOf(needle);
   if (found < 0) return "";
   const from = found + needle.length;
-  if (data.charCodeAt(from) === 0x22) return data.slice(from, stringEnd(data, from + 1, data.length) + 1);
+  if (data.charCodeAt(from) === 0x22) {
+    return data.slice(from, stringEnd(data, from + 1, data.length) + 1);
+  }
   let to = from;
   while (to < data.length && data.charCodeAt(to) !== 0x2c && data.charCodeAt(to) !== 0x7d) to++;
   return data.slice(from, to).trim();

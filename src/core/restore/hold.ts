@@ -13,7 +13,15 @@
  * hold.flush(() => true); // at the end: everything held, as it came
  * ```
  */
-import { decodedJson, lastTokenEnd, nextToken, partialStart, restoreSpan, type Spot, type Values } from "./spans.ts";
+import {
+  decodedJson,
+  lastTokenEnd,
+  nextToken,
+  partialStart,
+  restoreSpan,
+  type Spot,
+  type Values,
+} from "./spans.ts";
 import { SURROGATE_LENGTH } from "../surrogate.ts";
 
 /** A piece's event held back because its end could be the start of a surrogate. */
@@ -179,7 +187,13 @@ export class HoldBack<P extends Part = Part> {
     return out;
   }
 
-  #held(start: number, end: number, release: string, untouched: boolean, truncated: string): HeldEvent {
+  #held(
+    start: number,
+    end: number,
+    release: string,
+    untouched: boolean,
+    truncated: string,
+  ): HeldEvent {
     return { release, untouched, batch: this.batch, start, end, truncated };
   }
 

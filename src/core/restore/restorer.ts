@@ -89,7 +89,11 @@ export function createRestorer(options: RestorerOptions): Restorer {
 }
 
 /** Text types whose name says nothing of text: restored as plain text. */
-const TEXT_TYPES = new Set(["application/xml", "application/javascript", "application/x-www-form-urlencoded"]);
+const TEXT_TYPES = new Set([
+  "application/xml",
+  "application/javascript",
+  "application/x-www-form-urlencoded",
+]);
 
 /**
  * What a response body is, by its `content-type`: the one decision of which answers are

@@ -12,7 +12,12 @@ import {
 import { restoreJson } from "../../../src/core/restore/json.ts";
 import { SseRestore } from "../../../src/core/restore/sse-events.ts";
 import { type Dialect, indexDialect } from "../../../src/core/restore/dialect.ts";
-import { Landing, type RestoreOptions, restoreSpan, Values } from "../../../src/core/restore/spans.ts";
+import {
+  Landing,
+  type RestoreOptions,
+  restoreSpan,
+  Values,
+} from "../../../src/core/restore/spans.ts";
 import { looksLikeSse } from "../../../src/core/restore/sse.ts";
 import type { Restorer, RestoreStats } from "../../../src/core/types.ts";
 import { responsesDialect } from "../../../src/agents/codex/wire.ts";
