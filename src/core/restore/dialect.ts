@@ -123,6 +123,11 @@ export const plainDialect: Dialect = {
 /** A delta entry with the text that finds its field (`"delta":"`). */
 export interface IndexedDelta extends DeltaEvent {
   readonly needle: string;
+  /** Whether its pieces are a tool input that may have a literal syntax (json or freeform). */
+  readonly literal: boolean;
+  /** `"<field>":` for each `item` field, and for `part` ("" when none). */
+  readonly itemNeedles: readonly string[];
+  readonly partNeedle: string;
 }
 
 /** A dialect's lookups, built once per dialect value. */
@@ -146,7 +151,13 @@ export class DialectIndex {
   constructor(dialect: Dialect) {
     this.dialect = dialect;
     for (const entry of dialect.deltas) {
-      const delta = { ...entry, needle: '"' + entry.field + '":"' };
+      const delta = {
+        ...entry,
+        needle: '"' + entry.field + '":"',
+        literal: entry.input === "json" || entry.input === "freeform",
+        itemNeedles: entry.item.map((name) => '"' + name + '":'),
+        partNeedle: entry.part === undefined ? "" : '"' + entry.part + '":',
+      };
       const list = this.deltas.get(delta.type);
       if (list) list.push(delta);
       else this.deltas.set(delta.type, [delta]);

@@ -59,6 +59,8 @@ export class EventRestore {
   readonly #toolNames = new Map<string, string>();
   #text = "";
   #nextToken = -1;
+  #entriesType = "";
+  #entries: readonly IndexedDelta[] = [];
   /** The type of the last delta event recognised by the start of its data. */
   lastDeltaType: string | undefined;
 
@@ -127,14 +129,20 @@ export class EventRestore {
   delta(at: EventAt, type: string, fieldsFrom: number): string | undefined {
     const text = this.#text;
     const { start: a, end: b, data: start } = at;
-    const found = this.#pieceField(type, fieldsFrom, b);
-    if (found === undefined) return undefined;
-    const [delta, field, from] = found;
+    // The first of the type's entries whose field is in the event (most types have one).
+    const entries = this.#entriesOf(type);
+    let delta = entries[0];
+    let field = text.indexOf(delta.needle, fieldsFrom);
+    for (let i = 1; (field < 0 || field >= b) && i < entries.length; i++) {
+      delta = entries[i];
+      field = text.indexOf(delta.needle, fieldsFrom);
+    }
+    if (field < 0 || field >= b) return undefined;
+    const from = field + delta.needle.length;
     const to = stringEnd(text, from, b);
     const hold = this.#hold;
     // A tool input's literal context must follow every piece of it.
-    const literal = (delta.input === "json" || delta.input === "freeform") &&
-      !this.#values.keepsTools;
+    const literal = delta.literal && !this.#values.keepsTools;
     const next = this.#nextToken;
     const hasToken = next >= from ? next < to : next >= 0 && this.#hasToken(from, to);
     // Without the prefix in it, a delta can only end in a start of it ("f" to "ficta").
@@ -162,14 +170,13 @@ export class EventRestore {
     return hold.piece(part, { text, event: [a, b], piece: [from, to] });
   }
 
-  /** The first of the type's delta entries whose field is in text[from, to): entry, field, body start. */
-  #pieceField(type: string, from: number, to: number): [IndexedDelta, number, number] | undefined {
-    const text = this.#text;
-    for (const delta of this.#dialect.deltas.get(type)!) {
-      const field = text.indexOf(delta.needle, from);
-      if (field >= 0 && field < to) return [delta, field, field + delta.needle.length];
+  /** The delta entries of `type` (the last type's kept: deltas come in runs of one type). */
+  #entriesOf(type: string): readonly IndexedDelta[] {
+    if (type !== this.#entriesType) {
+      this.#entriesType = type;
+      this.#entries = this.#dialect.deltas.get(type)!;
     }
-    return undefined;
+    return this.#entries;
   }
 
   /** The part a delta belongs to; opened when `open` (something to restore, hold or feed). */
@@ -177,19 +184,21 @@ export class EventRestore {
     const last = this.#last;
     if (last?.type === delta.type && last.needle !== "" && data.includes(last.needle)) return last;
     let itemId = "";
-    let needle = "";
-    for (const name of delta.item) {
-      const raw = rawField(data, name);
-      itemId = unquoted(raw);
+    let quoted = false;
+    let itemNeedle = "";
+    for (const needle of delta.itemNeedles) {
+      itemId = fieldText(data, needle);
       if (itemId === "") continue;
-      if (raw !== itemId) needle = '"' + name + '":' + raw;
+      quoted = lastQuoted;
+      itemNeedle = needle;
       break;
     }
-    const index = delta.part ? unquoted(rawField(data, delta.part)) : "";
+    const index = delta.partNeedle === "" ? "" : fieldText(data, delta.partNeedle);
     const key = itemId + "\0" + index + "\0" + delta.type;
     let part = this.#hold.get(key);
     if (!part) {
       if (!open) return undefined;
+      const needle = quoted ? itemNeedle + '"' + itemId + '"' : "";
       const spot = deltaSpot(delta, this.#toolName(itemId), this.#dialect);
       part = this.#hold.add({
         key,
@@ -202,7 +211,7 @@ export class EventRestore {
         unfed: "",
       });
     }
-    if (!delta.part && needle !== "" && data.includes(needle)) this.#last = part;
+    if (!delta.part && part.needle !== "" && data.includes(part.needle)) this.#last = part;
     return part;
   }
 
@@ -281,23 +290,26 @@ function includesId(text: string, a: number, b: number, itemId: string): boolean
   return itemId !== "" && text.slice(a, b).includes('"' + itemId + '"');
 }
 
-/** The raw JSON text of a scalar field `name` of `data` (a string keeps its quotes), or "". */
-function rawField(data: string, name: string): string {
-  const needle = '"' + name + '":';
-  const found = data.indexOf(needle);
-  if (found < 0) return "";
-  const from = found + needle.length;
+/** Whether the last field `fieldText` read was a string. */
+let lastQuoted = false;
+
+/**
+ * The value of a scalar field of `data` (`needle`: its quoted name and colon) as written: a
+ * string's body (escapes kept) or a number's text; "" when absent.
+ */
+function fieldText(data: string, needle: string): string {
+  const at = data.indexOf(needle);
+  lastQuoted = false;
+  if (at < 0) return "";
+  let from = at + needle.length;
   if (data.charCodeAt(from) === 0x22) {
-    return data.slice(from, stringEnd(data, from + 1, data.length) + 1);
+    lastQuoted = true;
+    from++;
+    return data.slice(from, stringEnd(data, from, data.length));
   }
   let to = from;
   while (to < data.length && data.charCodeAt(to) !== 0x2c && data.charCodeAt(to) !== 0x7d) to++;
   return data.slice(from, to).trim();
-}
-
-/** A raw scalar without its quotes (the JSON string body, escapes kept). */
-function unquoted(raw: string): string {
-  return raw.charCodeAt(0) === 0x22 ? raw.slice(1, raw.length - 1) : raw;
 }
 
 /** End of the line holding offset `from` (where its CR LF or LF starts). */

@@ -11,7 +11,7 @@
  * ```
  */
 import { dataStart, eventName, nextEventEnd } from "./sse.ts";
-import { EventRestore, TYPE_FIRST } from "./events.ts";
+import { type EventAt, EventRestore, TYPE_FIRST } from "./events.ts";
 import type { HeldEvent } from "./hold.ts";
 import type { DialectIndex } from "./dialect.ts";
 import type { Values } from "./spans.ts";
@@ -36,6 +36,8 @@ export class SseRestore {
   /** How the data line of the last delta type recognised starts, and that type. */
   #deltaType: string | undefined;
   #deltaLine = "\0";
+  /** Where the current event lies (one object, reused: events are handled one at a time). */
+  readonly #at = new SseEventAt();
 
   constructor(options: SseRestoreOptions) {
     this.#events = new EventRestore({
@@ -65,7 +67,7 @@ export class SseRestore {
       let replaced: string | undefined;
       // Most often: an `event:` line, then a data line of the same delta type as the last event.
       if (text.charCodeAt(pos) !== 0x64 && text.startsWith(this.#deltaLine, nl + 1)) {
-        const at = { start: pos, end, data: nl + 1 + DATA_PREFIX.length, name: noName };
+        const at = this.#at.set(text, pos, end, nl + 1 + DATA_PREFIX.length);
         replaced = events.delta(at, this.#deltaType!, nl + 1 + this.#deltaLine.length);
       } else {
         replaced = this.#event(pos, end, nl);
@@ -74,6 +76,7 @@ export class SseRestore {
       pos = end;
     }
     events.end();
+    this.#at.text = "";
     this.#text = "";
     this.#edits = [];
     return edits.length > 0 ? edits : undefined;
@@ -95,7 +98,7 @@ export class SseRestore {
     const text = this.#text;
     const data = dataStart(text, a, b, nl);
     if (data < 0) return undefined;
-    const replaced = this.#events.event({ start: a, end: b, data, name: () => eventName(text, a) });
+    const replaced = this.#events.event(this.#at.set(text, a, b, data));
     const type = this.#events.lastDeltaType;
     if (type !== this.#deltaType) {
       this.#deltaType = type;
@@ -128,7 +131,25 @@ export class SseRestore {
   }
 }
 
-const noName = () => undefined;
+/** An SSE event's place in the text; its name is its `event:` field. */
+class SseEventAt implements EventAt {
+  text = "";
+  start = 0;
+  end = 0;
+  data = 0;
+
+  set(text: string, start: number, end: number, data: number): this {
+    this.text = text;
+    this.start = start;
+    this.end = end;
+    this.data = data;
+    return this;
+  }
+
+  name(): string | undefined {
+    return eventName(this.text, this.start);
+  }
+}
 
 /** `text` with its edited events replaced. */
 export function applyEdits(text: string, edits: SseEdit[]): string {
