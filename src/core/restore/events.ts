@@ -151,7 +151,7 @@ export class EventRestore {
     const quiet = !hasToken && !mayHold;
     if (quiet) {
       if (!literal && hold.holding === 0) return undefined;
-      // The next piece of the last tool input (OpenAI sends the item id before the delta).
+      // The next piece of the last tool input (when the item id comes before the piece).
       const last = this.#last;
       if (
         last !== undefined && last.held === "" && last.type === type && last.needle !== "" &&
@@ -167,7 +167,7 @@ export class EventRestore {
       hold.skip(part, text.slice(from, to));
       return undefined;
     }
-    return hold.piece(part, { text, event: [a, b], piece: [from, to] });
+    return hold.piece(part, { text, start: a, end: b, from, to });
   }
 
   /** The delta entries of `type` (the last type's kept: deltas come in runs of one type). */

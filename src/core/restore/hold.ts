@@ -9,7 +9,7 @@
  * ```ts
  * const hold = new HoldBack({ values, inPlace: () => false });
  * const part = hold.open("item\0" + "0", spot);
- * hold.piece(part, { text, event: [a, b], piece: [from, to] }); // replacement, "" (held), or undefined
+ * hold.piece(part, { text, start, end, from, to }); // replacement, "" (held), or undefined
  * hold.flush(() => true); // at the end: everything held, as it came
  * ```
  */
@@ -49,11 +49,13 @@ export interface Part {
   unfed: string;
 }
 
-/** An event carrying one piece: the event is text[event[0], event[1]), the piece text[piece[0], piece[1]). */
+/** An event carrying one piece: the event is text[start, end), the piece text[from, to). */
 export interface PieceEvent {
   text: string;
-  event: readonly [start: number, end: number];
-  piece: readonly [from: number, to: number];
+  start: number;
+  end: number;
+  from: number;
+  to: number;
 }
 
 export interface HoldBackOptions {
@@ -112,9 +114,7 @@ export class HoldBack<P extends Part = Part> {
    * while it is held, or undefined when the event goes out as it came.
    */
   piece(part: P, at: PieceEvent): string | undefined {
-    const { text } = at;
-    const [a, b] = at.event;
-    const [from, to] = at.piece;
+    const { text, start: a, end: b, from, to } = at;
     const values = this.#values;
     const delta = text.slice(from, to);
     let out = "";
@@ -149,9 +149,7 @@ export class HoldBack<P extends Part = Part> {
 
   /** The part's own text (`own`: its piece, or held text joined to it) restored; the rest held. */
   #restore(part: P, at: PieceEvent, own: string, delta: string): string | undefined {
-    const { text } = at;
-    const [a, b] = at.event;
-    const [from, to] = at.piece;
+    const { text, start: a, end: b, from, to } = at;
     const before = text.slice(a, from);
     const after = text.slice(to, b);
     const cut = partialStart(own, lastTokenEnd(own, 0, own.length, true), own.length, true);

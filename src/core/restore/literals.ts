@@ -156,7 +156,7 @@ export function restoreSpellings(value: string): LiteralSets {
       printed.push(value.replace(/\r?\n/g, (eol) => eol + marker));
     }
   }
-  // The code-mode `exec` tool is a custom tool: its input is one JSON layer deep.
+  // A JavaScript tool input is freeform text: one JSON layer deep.
   const input = [
     ...(["'", '"', "`"] as const).map((quote) => escapeForLiteral(value, quote)),
     escapeForLiteral(value, '"').replaceAll("*/", "*\\/"),
@@ -165,7 +165,7 @@ export function restoreSpellings(value: string): LiteralSets {
 }
 
 /**
- * A patch in `apply_patch` format: a multi-line value on a `+`, `-` or ` ` line continues on
+ * A patch (the `*** Begin Patch` format): a multi-line value on a `+`, `-` or ` ` line continues on
  * lines carrying the same marker, exactly as the file holding the real value reads.
  */
 export class PatchLine implements LiteralContext {

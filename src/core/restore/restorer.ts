@@ -12,7 +12,7 @@
  * - JSON answers are buffered whole (where a string sits decides its spelling); SSE goes out
  *   event by event; text holds back at most the 27 bytes that could start a surrogate.
  * - A delta event whose end could start a surrogate waits for its part's next delta (one token).
- * - In a network chunk where something was restored, invalid UTF-8 (which OpenAI never sends)
+ * - In a network chunk where something was restored, invalid UTF-8 (which model APIs never send)
  *   would come out as U+FFFD; chunks with nothing to restore (a false start of a surrogate
  *   included) keep their exact bytes.
  * - SSE with CR-only line ends is not split into events (no known server sends it).
