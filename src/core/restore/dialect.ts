@@ -8,7 +8,8 @@
  * JSON data's `type` field (else its SSE `event:` name), and a tool call's name sits in a `name`
  * field beside its `type`.
  *
- * How the Anthropic Messages API (Claude Code) fits, as a sketch:
+ * How the Anthropic Messages API (Claude Code) fits, as a sketch (test/core/restore/dialect.test.ts
+ * runs it):
  *
  * ```ts
  * const messagesDialect: Dialect = {
