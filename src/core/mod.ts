@@ -49,7 +49,7 @@ export {
  * ```
  */
 export { bodyKind, isRestorable } from "./restore/restorer.ts";
-export type { BodyKind, ResponseOptions } from "./restore/restorer.ts";
+export type { BodyKind } from "./restore/restorer.ts";
 
 /**
  * A wire dialect: what restore must know about one agent's model API, as data (see
@@ -81,4 +81,12 @@ export type {
 export { formsOf } from "./redact/forms.ts";
 export { findShapes, looksLikeCredential } from "./redact/shapes.ts";
 
-export type { Counts, Engine, EngineOptions, Restorer, RestoreStats, Secret } from "./types.ts";
+export type {
+  Counts,
+  Engine,
+  EngineOptions,
+  ResponseOptions,
+  Restorer,
+  RestoreStats,
+  Secret,
+} from "./types.ts";

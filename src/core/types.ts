@@ -2,7 +2,7 @@
  * The engine's contract with the rest of ficta. Web-standard TypeScript only: nothing in
  * src/core imports from Bun or Node.
  */
-import type { ResponseOptions } from "./restore/restorer.ts";
+import type { Dialect } from "./restore/dialect.ts";
 
 /** One protected value as the registry hands it over. Never printed or logged. */
 export interface Secret {
@@ -31,6 +31,14 @@ export interface EngineOptions {
   disabledFormats: string[];
   /** `none`: surrogates in tool-call arguments and custom tool inputs are left as they are. */
   restoreIntoTools: "all" | "none";
+}
+
+/** What one response needs to be restored. */
+export interface ResponseOptions {
+  /** The response's `content-type`; null: sniffed from the first bytes (SSE, JSON or text). */
+  contentType: string | null;
+  /** The wire API the answer speaks (which events carry text and tool input). */
+  dialect: Dialect;
 }
 
 export interface RestoreStats {

@@ -25,7 +25,7 @@
 import { firstEventEnd, lastEventEnd, looksLikeSse } from "./sse.ts";
 import { applyEdits, SseRestore } from "./sse-events.ts";
 import { restoreJson } from "./json.ts";
-import { type Dialect, type DialectIndex, indexDialect } from "./dialect.ts";
+import { type DialectIndex, indexDialect } from "./dialect.ts";
 import {
   Landing,
   lastTokenEnd,
@@ -36,20 +36,12 @@ import {
   Values,
 } from "./spans.ts";
 import { SURROGATE_LENGTH, SURROGATE_PREFIX } from "../surrogate.ts";
-import type { Restorer } from "../types.ts";
+import type { ResponseOptions, Restorer } from "../types.ts";
 
 export type { RestoreOptions } from "./spans.ts";
 
 /** What a body is, for restoring it: `sniff` (no type: told by its first bytes), `opaque` (passed through). */
 export type BodyKind = "sse" | "json" | "text" | "sniff" | "opaque";
-
-/** What one response needs to be restored. */
-export interface ResponseOptions {
-  /** The response's `content-type`; null: sniffed from the first bytes (SSE, JSON or text). */
-  contentType: string | null;
-  /** The wire API the answer speaks (which events carry text and tool input). */
-  dialect: Dialect;
-}
 
 export interface RestorerOptions extends RestoreOptions, ResponseOptions {}
 
