@@ -35,6 +35,7 @@ import { launchRefusals, refusalLine, requireOn } from "../registry/verdict.ts";
 import { addMasks, annotate, type Outcome, writeStepSummary } from "../report/ci.ts";
 import type { Session } from "../report/session.ts";
 import { say } from "./say.ts";
+import { responsesDialect } from "../agents/codex/wire.ts";
 
 export async function run(args: string[]): Promise<number> {
   const env = process.env;
@@ -268,8 +269,8 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   guardTerminal(stderrIsTTY);
   const proxy = proxyModule.serve({
     agent: codexProxy,
-    // TODO(merge, core): dialect: responsesDialect (src/agents/codex/wire.ts).
     engine: protection.engine,
+    dialect: responsesDialect,
     settings,
     token,
     session,

@@ -9,8 +9,14 @@
  * production `compileEngine`.
  */
 import type { Settings } from "../config/schema.ts";
-import { importSurrogateKey, surrogateFor } from "../core/surrogate.ts";
-import type { Engine, EngineOptions, Secret } from "../core/types.ts";
+import {
+  type Engine,
+  type EngineOptions,
+  importSurrogateKey,
+  type Secret,
+  surrogateFor,
+} from "../core/mod.ts";
+import { responsesDialect } from "../agents/codex/wire.ts";
 import { codexProxy } from "../agents/codex/proxy.ts";
 import {
   PROXY_TOKEN_HEADER,
@@ -61,9 +67,7 @@ export function withoutRedaction(engine: Engine): Engine {
     redactText: (input) => Promise.resolve({ output: input, counts: {} }),
     gateBytes: (input) => engine.gateBytes(input),
     gateText: (input) => engine.gateText(input),
-    restorer: (contentType) => engine.restorer(contentType),
-    restoreText: (input) => engine.restoreText(input),
-    stats: () => engine.stats(),
+    restorer: (response) => engine.restorer(response),
   };
 }
 
@@ -204,8 +208,8 @@ export async function selfTest(
     const start = (e: Engine) => {
       const proxy = serve({
         agent: codexProxy,
-        // TODO(merge, core): dialect: responsesDialect (src/agents/codex/wire.ts).
         engine: e,
+        dialect: responsesDialect,
         settings: proxySettings,
         token,
         session,

@@ -20,6 +20,7 @@
  * ```
  */
 import type { Settings } from "../config/schema.ts";
+export type { Dialect } from "../core/mod.ts";
 import type { Refusal } from "./refusals.ts";
 
 /** Model turns are what `log.quiet` keeps; the rest is housekeeping. */
@@ -114,13 +115,3 @@ export function isPlainPath(pathname: string): boolean {
   if (pathname.includes("//") || pathname.includes("\\")) return false;
   return !/%2e|%2f|%5c/i.test(pathname);
 }
-
-/**
- * What restore must know about one wire API (which events carry text and tool input, which tool
- * fields are shell, JavaScript or patch literals). The proxy only carries it from the agent to the
- * restorer.
- *
- * TODO(merge, core): replace with `export type { Dialect } from "../core/mod.ts";` once the core
- * helper's branch has landed (each agent's value sits in src/agents/<name>/wire.ts).
- */
-export type Dialect = unknown;

@@ -1,8 +1,7 @@
 /** Both ends of the wire: reading the client's body, calling the upstream, relaying its answer. */
-import type { Engine, RestoreStats } from "../core/mod.ts";
+import { type Dialect, type Engine, isRestorable, type RestoreStats } from "../core/mod.ts";
 import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
 import { endToEnd } from "./headers.ts";
-import type { Dialect } from "./agent.ts";
 
 /** Reads the request body, refusing more than `limit` bytes before buffering them. */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
@@ -81,16 +80,10 @@ export function relay(
   let body: ReadableStream<Uint8Array> | null = upstream.body;
   let stats: RestoreStats | null = null;
   let restoring = false;
-  // TODO(merge, core): call the core's one "is this body text?" function (exported from
-  // src/core/mod.ts by the core helper) instead of `isTextual`, so the proxy and the restorer can
-  // no longer disagree (today an `application/xml` answer is decoded here and passed through there).
-  if (body && restore && isTextual(contentType)) {
+  if (body && restore && isRestorable(contentType)) {
     const decoded = decodingStream(body, upstream.headers.get("content-encoding"));
     if (decoded) {
-      // TODO(merge, core): `engine.restorer({ contentType, dialect })` once the core's restorer
-      // takes the agent's dialect; until then the dialect is carried here and not yet used.
-      void dialect;
-      const restorer = engine.restorer(contentType);
+      const restorer = engine.restorer({ contentType, dialect });
       body = piped(decoded, restorer.stream);
       stats = restorer.stats;
       restoring = true;
@@ -111,15 +104,6 @@ export function relay(
     ),
     restoring,
   };
-}
-
-/** SSE, JSON, text and the like; a missing type is sniffed by the restorer (the ChatGPT backend omits it). */
-function isTextual(contentType: string | null): boolean {
-  if (contentType === null) return true;
-  const type = contentType.split(";")[0].trim().toLowerCase();
-  return type.startsWith("text/") || type.endsWith("json") || type.endsWith("+xml") ||
-    type === "application/xml" || type === "application/javascript" ||
-    type === "application/x-www-form-urlencoded";
 }
 
 /** Passes `source` through, counting bytes and reporting once how the stream ended. */

@@ -15,7 +15,7 @@
  * ```
  */
 import { timingSafeEqual } from "node:crypto";
-import type { Engine } from "../core/mod.ts";
+import type { Dialect, Engine } from "../core/mod.ts";
 import type { Settings } from "../config/schema.ts";
 import {
   newEntry,
@@ -25,7 +25,7 @@ import {
   showWhenQuiet,
   stageClock,
 } from "../report/index.ts";
-import type { AuthorizationBinding, Dialect, ProxyAgent, Route, Upstreams } from "./agent.ts";
+import type { AuthorizationBinding, ProxyAgent, Route, Upstreams } from "./agent.ts";
 import { BodyTooLarge, decodableAcceptEncoding, decodeBody, UndecodableBody } from "./codecs.ts";
 import { callUpstream, readBody, relay, type RelayDone } from "./forward.ts";
 import { endToEnd } from "./headers.ts";
@@ -59,11 +59,8 @@ export type RequestRecorder = Pick<Session, "record" | "recordBody" | "bodiesLog
 export interface HandlerOptions {
   /** Everything agent-specific: routes, identity headers, refusal rendering. */
   agent: ProxyAgent;
-  /**
-   * The agent's wire dialect, handed to the restorer.
-   * TODO(merge): required once `Dialect` comes from src/core/mod.ts and callers pass the agent's.
-   */
-  dialect?: Dialect;
+  /** The agent's wire dialect (core's `Dialect`), handed to the restorer. */
+  dialect: Dialect;
   engine: Engine;
   settings: Settings;
   /** Per-launch secret the client sends in `x-ficta-token`; requests without it are not served. */

@@ -1,5 +1,5 @@
 /** One proxied request as the metadata log keeps it: names and counts, never a value or a body. */
-import type { Counts } from "../core/types.ts";
+import type { Counts } from "../core/mod.ts";
 
 export interface RequestEntry {
   /** When the request arrived (ISO 8601). */

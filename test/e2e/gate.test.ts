@@ -3,6 +3,7 @@
  * whose redaction misses everything (the gate is the real one), so the only thing between the
  * value and the upstream is the gate.
  */
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
 import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
 import { parseConfig } from "../../src/config/load.ts";
@@ -51,6 +52,7 @@ forEachCodex(() => {
       const proxy = serve({
         agent: codexProxy,
         engine: withoutRedaction(engine),
+        dialect: responsesDialect,
         settings,
         token,
         session,

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import { schema } from "../../src/config/schema.ts";
+import { plainDialect } from "../../src/core/mod.ts";
 import {
   createHandler,
   type HandlerOptions,
@@ -77,6 +78,7 @@ function setup(overrides: Partial<HandlerOptions> = {}) {
   const token = crypto.randomUUID();
   const handle = createHandler({
     agent: echoAgent,
+    dialect: plainDialect,
     engine,
     settings: schema.parse({ upstream: { openai: upstream.origin } }),
     token,

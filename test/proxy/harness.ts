@@ -1,4 +1,5 @@
 /** A loopback mock upstream and a proxy wired to it, in a throw-away FICTA_HOME. */
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -109,6 +110,7 @@ export function startTestProxy(options: TestProxyOptions): TestProxy {
   const proxy = serve({
     agent: codexProxy,
     engine: options.engine,
+    dialect: responsesDialect,
     settings,
     token,
     session,
