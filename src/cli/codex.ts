@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   bypassingOptions,
-  codexHome,
   describeAuthMode,
   detectAuthMode,
   findRealCodex,
@@ -199,7 +198,6 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     report,
     { startProtection },
     { codexProxy },
-    { authorizationBinding },
   ] = await Promise.all([
     import("../registry/index.ts"),
     import("../config/key.ts"),
@@ -208,7 +206,6 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     import("../report/index.ts"),
     import("../session/protection.ts"),
     import("../agents/codex/proxy.ts"),
-    import("../agents/codex/binding.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -276,10 +273,7 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     session,
     // While Codex's TUI owns the terminal ficta prints nothing; otherwise one line per request.
     requestLines: stderrIsTTY ? undefined : say,
-    binding: authorizationBinding(join(codexHome(env), "auth.json"), [
-      env.CODEX_API_KEY,
-      env.OPENAI_API_KEY,
-    ]),
+    binding: codexProxy.binding?.(env) ?? null,
   });
   const stopCodex = new AbortController();
   let compileError: unknown;

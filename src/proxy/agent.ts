@@ -19,6 +19,7 @@
  * };
  * ```
  */
+import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 export type { Dialect } from "../core/mod.ts";
 import type { Refusal } from "./refusals.ts";
@@ -79,6 +80,12 @@ export interface ProxyAgent<U extends Upstreams = Upstreams> {
    * exactly what such a header is for.
    */
   identityHeaders: ReadonlySet<string>;
+  /**
+   * What ties a tokenless call to this launch: the client's own credentials as this environment
+   * gives them, or null when none is known (tokenless calls are then served as untrusted). Absent
+   * when the agent has no tokenless calls.
+   */
+  binding?(env: Env): AuthorizationBinding | null;
   /** The settings that choose the upstreams, named in the refusal of an upstream's redirect. */
   upstreamSettings: readonly string[];
   /**

@@ -8,7 +8,10 @@
  * const proxy = serve({ agent: codexProxy, engine, settings, session, token });
  * ```
  */
+import { join } from "node:path";
 import { plainRefusal, type ProxyAgent } from "../../proxy/mod.ts";
+import { authorizationBinding } from "./binding.ts";
+import { codexHome } from "./codex.ts";
 import {
   CHATGPT_ACCOUNT_HEADER,
   HOUSEKEEPING_PREFIX,
@@ -36,6 +39,12 @@ export const codexProxy: ProxyAgent<Upstreams> = {
     "cookie",
     CHATGPT_ACCOUNT_HEADER,
   ]),
+  /** auth.json's access token or API key, and the API key variables Codex reads. */
+  binding: (env) =>
+    authorizationBinding(join(codexHome(env), "auth.json"), [
+      env.CODEX_API_KEY,
+      env.OPENAI_API_KEY,
+    ]),
   upstreamSettings: ["upstream.chatgpt", "upstream.openai"],
   render: plainRefusal,
 };
