@@ -160,7 +160,7 @@ await followsTheSecret();
 
 async function followsTheSecret(): Promise<void> {
   const { writeStore, storeKey } = await import("../src/registry/store.ts");
-  const { importSurrogateKey } = await import("../src/core/surrogate.ts");
+  const { importSurrogateKey } = await import("../src/core/mod.ts");
   const { compileEngine } = await import("../src/core/mod.ts");
   const { loadRegistry, storedSecrets } = await import("../src/registry/index.ts");
   const { readStore } = await import("../src/registry/store.ts");

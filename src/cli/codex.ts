@@ -8,7 +8,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   bypassingOptions,
-  codexHome,
   describeAuthMode,
   detectAuthMode,
   findRealCodex,
@@ -35,6 +34,7 @@ import { launchRefusals, refusalLine, requireOn } from "../registry/verdict.ts";
 import { addMasks, annotate, type Outcome, writeStepSummary } from "../report/ci.ts";
 import type { Session } from "../report/session.ts";
 import { say } from "./say.ts";
+import { responsesDialect } from "../agents/codex/wire.ts";
 
 export async function run(args: string[]): Promise<number> {
   const env = process.env;
@@ -197,13 +197,15 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     proxyModule,
     report,
     { startProtection },
+    { codexProxy },
   ] = await Promise.all([
     import("../registry/index.ts"),
     import("../config/key.ts"),
     import("../core/mod.ts"),
-    import("../proxy/index.ts"),
+    import("../proxy/mod.ts"),
     import("../report/index.ts"),
     import("../session/protection.ts"),
+    import("../agents/codex/proxy.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -262,16 +264,16 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
   Object.assign(process.env, loopbackNoProxy(process.env));
   const stderrIsTTY = stderrIsTerminal();
   guardTerminal(stderrIsTTY);
-  const proxy = proxyModule.startProxy({
+  const proxy = proxyModule.serve({
+    agent: codexProxy,
     engine: protection.engine,
+    dialect: responsesDialect,
     settings,
     token,
     session,
-    stderrIsTTY,
-    binding: proxyModule.authorizationBinding(join(codexHome(env), "auth.json"), [
-      env.CODEX_API_KEY,
-      env.OPENAI_API_KEY,
-    ]),
+    // While Codex's TUI owns the terminal ficta prints nothing; otherwise one line per request.
+    requestLines: stderrIsTTY ? undefined : say,
+    binding: codexProxy.binding?.(env) ?? null,
   });
   const stopCodex = new AbortController();
   let compileError: unknown;

@@ -9,14 +9,21 @@
  * production `compileEngine`.
  */
 import type { Settings } from "../config/schema.ts";
-import { importSurrogateKey, surrogateFor } from "../core/surrogate.ts";
-import type { Engine, EngineOptions, Secret } from "../core/types.ts";
+import {
+  type Engine,
+  type EngineOptions,
+  importSurrogateKey,
+  type Secret,
+  surrogateFor,
+} from "../core/mod.ts";
+import { responsesDialect } from "../agents/codex/wire.ts";
+import { codexProxy } from "../agents/codex/proxy.ts";
 import {
   PROXY_TOKEN_HEADER,
   type RequestRecorder,
   type RunningProxy,
-  startProxy,
-} from "../proxy/index.ts";
+  serve,
+} from "../proxy/mod.ts";
 import type { RequestEntry } from "../report/index.ts";
 
 export type EngineFactory = (
@@ -60,9 +67,7 @@ export function withoutRedaction(engine: Engine): Engine {
     redactText: (input) => Promise.resolve({ output: input, counts: {} }),
     gateBytes: (input) => engine.gateBytes(input),
     gateText: (input) => engine.gateText(input),
-    restorer: (contentType) => engine.restorer(contentType),
-    restoreText: (input) => engine.restoreText(input),
-    stats: () => engine.stats(),
+    restorer: (response) => engine.restorer(response),
   };
 }
 
@@ -201,12 +206,13 @@ export async function selfTest(
     });
     const session = memorySession();
     const start = (e: Engine) => {
-      const proxy = startProxy({
+      const proxy = serve({
+        agent: codexProxy,
         engine: e,
+        dialect: responsesDialect,
         settings: proxySettings,
         token,
         session,
-        stderrIsTTY: true,
       });
       proxies.push(proxy);
       return proxy;

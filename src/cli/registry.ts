@@ -4,7 +4,7 @@
  */
 import { isAbsolute, resolve } from "node:path";
 import type { Settings } from "../config/schema.ts";
-import { formsOf } from "../core/redact/forms.ts";
+import { formsOf } from "../core/mod.ts";
 import { loadRegistry, reportLines, type SourceReport } from "../registry/index.ts";
 import { type StoredEntry } from "../registry/store.ts";
 import { watchedDirectories } from "../registry/watch.ts";

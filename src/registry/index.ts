@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import type { Secret } from "../core/types.ts";
+import type { Secret } from "../core/mod.ts";
 import { runCommand } from "./command.ts";
 import { codexAuthPath, readCodexAuth } from "../agents/codex/auth-file.ts";
 import {

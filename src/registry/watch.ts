@@ -13,7 +13,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import type { Secret } from "../core/types.ts";
+import type { Secret } from "../core/mod.ts";
 import { codexAuthPath, readCodexAuth } from "../agents/codex/auth-file.ts";
 import { displayPath, isDotenvCandidate, readDotenvFile } from "./dotenv.ts";
 import type { SourceOutput } from "./found.ts";

@@ -6,7 +6,7 @@
  */
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import type { Engine, Secret } from "../core/types.ts";
+import type { Engine, Secret } from "../core/mod.ts";
 import { type Registry, storedSecrets } from "../registry/index.ts";
 import {
   readStore,
