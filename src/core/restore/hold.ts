@@ -8,7 +8,7 @@
  *
  * ```ts
  * const hold = new HoldBack({ values, inPlace: () => false });
- * const part = hold.open("item\0" + "0", spot);
+ * const part = hold.add({ key: "item_1\0" + "0", spot, held: "", events: [], unfed: "" });
  * hold.piece(part, { text, start, end, from, to }); // replacement, "" (held), or undefined
  * hold.flush(() => true); // at the end: everything held, as it came
  * ```

@@ -56,7 +56,7 @@ describe("an Anthropic Messages dialect", () => {
   const { surrogates: [surrogate], lookup } = sessionFor([value]);
   const options = { lookup, restoreIntoTools: "all" as const, dialect: messagesDialect };
 
-  test("a surrogate split across text deltas of one block is restored whole", async () => {
+  test("a surrogate split across text deltas of one block is restored whole", () => {
     for (let cut = 1; cut < surrogate.length; cut++) {
       const events = [
         textDelta(0, `key: ${surrogate.slice(0, cut)}`),
