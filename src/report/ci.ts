@@ -27,8 +27,10 @@ export interface Outcome {
   kind: OutcomeKind;
   /** ficta's exit code. */
   exitCode: number;
-  /** Codex's own exit code, when it ran. */
-  codexExit?: number;
+  /** The agent launched, as its messages name it (`Codex`). */
+  agent?: string;
+  /** The agent's own exit code, when it ran. */
+  agentExit?: number;
   sessionId?: string;
   /** The `ficta:` line that explains a refusal or a failure (without the prefix). */
   message?: string;
@@ -70,26 +72,27 @@ export function addMasks(env: Env, values: Iterable<string>): number {
   return masks.size;
 }
 
-const HEADINGS: Record<OutcomeKind, string> = {
-  ok: "Codex ran behind the airlock",
-  blocked: "request(s) blocked",
-  refused: "refused to launch Codex",
-  failed: "failed",
+const HEADINGS: Record<OutcomeKind, (agent: string) => string> = {
+  ok: (agent) => `${agent} ran behind the airlock`,
+  blocked: () => "request(s) blocked",
+  refused: (agent) => `refused to launch ${agent}`,
+  failed: () => "failed",
 };
 
 /** The Markdown block for `$GITHUB_STEP_SUMMARY`. */
 export function stepSummaryMarkdown(outcome: Outcome): string {
+  const agent = outcome.agent ?? "the agent";
   const lines = [
     // A blank line first, so the heading never runs on from an earlier step's last line.
     "",
-    `### ficta: ${HEADINGS[outcome.kind]}`,
+    `### ficta: ${HEADINGS[outcome.kind](agent)}`,
     "",
   ];
   const facts = [
-    `session \`${outcome.sessionId ?? "none (Codex was not started)"}\``,
+    `session \`${outcome.sessionId ?? `none (${agent} was not started)`}\``,
     `exit code ${outcome.exitCode}`,
   ];
-  if (outcome.codexExit !== undefined) facts.push(`Codex exited ${outcome.codexExit}`);
+  if (outcome.agentExit !== undefined) facts.push(`${agent} exited ${outcome.agentExit}`);
   lines.push(facts.join(" · "), "");
   if (outcome.message) lines.push(`> ${outcome.message.replaceAll("\n", " ")}`, "");
   const t = outcome.totals;

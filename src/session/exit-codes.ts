@@ -10,3 +10,5 @@ export const BLOCKED_EXIT = 65;
 export const FICTA_FAILED_EXIT = 70;
 /** ficta refused to launch Codex: registry.require unmet, disabled under require, bad config, a route around ficta. */
 export const REFUSED_EXIT = 78;
+/** A usage or configuration error (a bad flag, an invalid config file), as every command uses. */
+export const USAGE_EXIT = 2;

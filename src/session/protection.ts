@@ -129,6 +129,7 @@ export function startProtection(options: {
           cwd: options.cwd,
           directories,
           files: registry.dotenvFiles,
+          credentialFiles: registry.credentialFiles,
           secrets,
           onUpdate(update) {
             engine.replace(options.compile(update.secrets));

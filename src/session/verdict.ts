@@ -5,33 +5,32 @@
  * Under require, each of these refuses: a source that failed; a configured secret-manager preset
  * that is missing (its CLI not on PATH, no 1Password reference); a secret-ish variable that is
  * set but empty (a CI secret the job was not given); a required name that no source protects;
- * nothing protected but Codex's own credentials (which protect nothing of the project's).
+ * nothing protected but the agents' own credentials (which protect nothing of the project's);
+ * and a disabled ficta (FICTA_DISABLE, `ficta disable`).
+ *
+ * ```ts
+ * const refusals = launchRefusals(registry, settings);
+ * if (refusals.length) say(refusalLine(refusals)); // and exit 78
+ * ```
  */
 import type { Settings } from "../config/schema.ts";
-import type { Registry } from "./index.ts";
+import { agents } from "../agents/mod.ts";
+import type { Agent } from "../agents/agent.ts";
+import { PROJECT_KINDS } from "../registry/found.ts";
+import type { Registry } from "../registry/index.ts";
+import { requiredNames, requireOn } from "../registry/require.ts";
 
-/** Codex's own credentials: registered like any value, but they never satisfy require. */
-export const CODEX_CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
-  "CODEX_API_KEY",
-  "OPENAI_API_KEY",
-  "CODEX_ACCESS_TOKEN",
-]);
+export { requiredNames, requireOn };
 
-const PROJECT_KINDS: ReadonlySet<string> = new Set(["dotenv", "env", "command"]);
-
-export function requireOn(settings: Settings): boolean {
-  const require = settings.registry.require;
-  return Array.isArray(require) ? require.length > 0 : require;
-}
-
-/** The names `registry.require` lists (none for a plain `true`). */
-export function requiredNames(settings: Settings): string[] {
-  const require = settings.registry.require;
-  return Array.isArray(require) ? require : [];
-}
-
-/** Everything that stops a launch, one line each; empty when it may run. */
-export function launchRefusals(registry: Registry, settings: Settings): string[] {
+/**
+ * Everything in the registry that stops a launch, one line each; empty when it may run. The
+ * credentials of `known` agents (all of them by default) never count as the project's values.
+ */
+export function launchRefusals(
+  registry: Registry,
+  settings: Settings,
+  known: readonly Agent[] = agents,
+): string[] {
   if (!requireOn(settings)) return [];
   const problems: string[] = [];
   for (const source of registry.sources) {
@@ -59,19 +58,24 @@ export function launchRefusals(registry: Registry, settings: Settings): string[]
         "(unset, empty, excluded or shorter than registry.min_len)",
     );
   }
-  // Only the project's sources count: not ficta's own key, not Codex's credentials (by name in
+  // Only the project's sources count: not ficta's own key, not an agent's credentials (by name in
   // the environment, or any source of another kind, such as Codex's auth.json).
+  const credentialNames = new Set(known.flatMap((agent) => [...agent.credentialNames]));
   const projectSources = new Set(
     registry.sources.filter((source) => PROJECT_KINDS.has(source.kind)).map((s) => s.name),
   );
   const counted = registry.secrets.filter((secret) =>
-    projectSources.has(secret.source) && !CODEX_CREDENTIAL_NAMES.has(secret.name)
+    projectSources.has(secret.source) && !credentialNames.has(secret.name)
   );
   if (counted.length === 0) {
+    const owners = known.filter((agent) =>
+      registry.secrets.some((secret) => agent.credentialNames.has(secret.name)) ||
+      registry.sources.some((source) => source.kind === agent.name && source.values > 0)
+    );
     problems.push(
-      registry.secrets.some((secret) => CODEX_CREDENTIAL_NAMES.has(secret.name)) ||
-        registry.sources.some((source) => source.kind === "codex" && source.values > 0)
-        ? "no protected value was loaded from any source but Codex's own credentials"
+      owners.length
+        ? "no protected value was loaded from any source but " +
+          `${owners.map((agent) => `${agent.title}'s`).join(" or ")} own credentials`
         : "no protected value was loaded from any source",
     );
   }
@@ -83,4 +87,19 @@ export function refusalLine(problems: string[]): string {
   return `refusing to launch (registry.require / FICTA_REQUIRE_REGISTRY is on): ${
     problems.join("; ")
   }`;
+}
+
+/**
+ * Why a disabled ficta may not run the agent untouched: under registry.require the launch is
+ * refused rather than run unprotected. Undefined when ficta is enabled or require is off.
+ */
+export function disabledRefusal(
+  agent: Agent,
+  settings: Settings,
+  disabled: string | undefined,
+): string | undefined {
+  if (disabled === undefined || !requireOn(settings)) return undefined;
+  return `refusing to run ${agent.title} without the airlock: ficta is disabled (${disabled}) ` +
+    "but registry.require / FICTA_REQUIRE_REGISTRY is on; unset FICTA_DISABLE or run " +
+    "`ficta enable`";
 }
