@@ -10,7 +10,7 @@
  */
 import { compileEngine, type Engine, type EngineOptions, type Secret } from "../src/core/mod.ts";
 import { importSurrogateKey, SURROGATE_PATTERN } from "../src/core/surrogate.ts";
-import { seeded } from "../test/core/fakes.ts";
+import { seeded } from "./seeded.ts";
 
 // ---------- seeded fakes ----------
 

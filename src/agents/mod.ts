@@ -21,7 +21,7 @@ export function findAgent(name: string): Agent | undefined {
 
 /**
  * Every agent's credential files, for the registry: whichever agent runs, it could read another's
- * (`cat ~/.codex/auth.json` from Claude Code), so all of them are protected.
+ * (by reading its login file), so all of them are protected.
  */
 export function allCredentialFiles(): CredentialFile[] {
   return agents.flatMap((agent) => agent.credentialFiles);

@@ -1,7 +1,10 @@
 /**
  * Every `ficta` command: its one-line summary, its usage and where it lives. Modules are loaded
- * on demand so `ficta --version` and the shim's hot path evaluate only what they need.
+ * on demand so `ficta --version` and the shim's hot path evaluate only what they need. Each
+ * agent (src/agents/mod.ts) is a command of its own: `ficta codex ...` runs the session for it.
  */
+import type { Agent } from "../agents/agent.ts";
+import { agents } from "../agents/mod.ts";
 
 /** A command's entry point: its arguments after the command name; resolves to the exit code. */
 export type Run = (args: string[]) => Promise<number>;
@@ -13,16 +16,27 @@ export interface Command {
   /** More for `ficta help <command>` and `ficta <command> --help`. */
   details?: () => Promise<string>;
   load: () => Promise<{ run: Run }>;
+  /** Set for `ficta <agent>`: every argument after the name is the agent's, `--help` too. */
+  agent?: Agent;
+}
+
+/** `ficta <agent> [args...]`: the generic launch (src/session/launch.ts) for this agent. */
+function agentCommand(agent: Agent): Command {
+  return {
+    name: agent.name,
+    summary: agent.summary,
+    usage: agent.usage,
+    details: () => agent.help(),
+    load: async () => {
+      const { runAgent } = await import("../session/launch.ts");
+      return { run: (args) => runAgent(agent, args) };
+    },
+    agent,
+  };
 }
 
 export const commands: Command[] = [
-  {
-    name: "codex",
-    summary: "Run the OpenAI Codex CLI with secrets kept out of model requests.",
-    usage: "ficta codex [codex arguments...]   (every argument is passed to Codex untouched)",
-    details: async () => (await import("../agents/codex/help.ts")).codexHelp(),
-    load: () => import("./codex.ts"),
-  },
+  ...agents.map(agentCommand),
   {
     name: "install",
     summary: "Make `codex` run through ficta: a shim in ~/.ficta/bin, first on PATH.",

@@ -3,7 +3,7 @@
  * verdict per check (ok / warn / FAIL), exit 0 when nothing failed, 1 otherwise. The agent's
  * lookup and auth detection are the launch's own functions (`Agent.doctor`), and whether a
  * launch may run is the session's own verdict (session/verdict.ts), so doctor cannot disagree
- * with what `ficta codex` will do. Nothing here prints a value or a token.
+ * with what `ficta <agent>` will do. Nothing here prints a value or a token.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";

@@ -1,4 +1,4 @@
-/** `ficta install`: a shim per agent (`codex`) and the PATH block that puts them first. */
+/** `ficta install`: a shim per agent and the PATH block that puts them first. */
 import { agents } from "../agents/mod.ts";
 import type { Env } from "../config/paths.ts";
 import { realPath } from "../config/real-path.ts";
@@ -25,7 +25,7 @@ export function installAndReport(
   env: Env,
   options: { dir?: string; force?: boolean; shell: boolean },
 ): number {
-  // A shim in front of nothing would turn every `codex` into an error: only agents found.
+  // A shim in front of nothing would turn every call of it into an error: only agents found.
   const found = agents.map((agent) => ({
     agent,
     real: agent.find(agent.configuredPathFromEnv(env), env, process.execPath),

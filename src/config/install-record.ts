@@ -7,7 +7,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Env, paths } from "./paths.ts";
 
-/** Present in every shim ficta writes; a `codex` file without it is someone else's. */
+/** Present in every shim ficta writes; a file of an agent's name without it is
+ * someone else's. */
 export const SHIM_MARKER = "ficta-shim:";
 
 /** Remembers where the shim went, so `uninstall` and `doctor` find a `--dir` install too. */
@@ -30,7 +31,7 @@ export function readManifest(env: Env): Manifest | null {
 
 /**
  * Where an agent's shim is: the recorded directory (an install with `--dir`), else ficta's bin
- * directory, with the shim's file name for this platform (`codex`, `codex.cmd`).
+ * directory, with the shim's file name for this platform (`Agent.executables`).
  */
 export function shimPathFor(env: Env, fileName: string): string {
   const recorded = readManifest(env)?.shim;

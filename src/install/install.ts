@@ -1,7 +1,7 @@
 /**
  * `ficta install` / `ficta uninstall` as functions of an environment, so tests run them against
  * temporary homes. One shim per agent (src/agents/mod.ts), named like the agent's command. Only
- * files ficta wrote are ever changed or removed: a `codex` without the shim marker is left alone
+ * files ficta wrote are ever changed or removed: an agent's command without the shim marker is left alone
  * unless forced, and startup files are edited only between markers.
  */
 import {
@@ -57,7 +57,7 @@ export interface InstallOptions {
   env: Env;
   /** Where the shim goes; default `~/.ficta/bin`. */
   dir?: string;
-  /** Replace a `codex` ficta did not write. */
+  /** Replace a shim-named file ficta did not write. */
   force?: boolean;
   /** Edit shell startup files (default); false prints the line to add instead. */
   shell?: boolean;

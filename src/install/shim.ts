@@ -1,10 +1,10 @@
 /**
- * An agent's shim: a tiny script in ficta's bin directory, named like the agent's command
- * (`codex`), that execs this ficta binary as `ficta codex "$@"`. The templates are embedded in
+ * An agent's shim: a tiny script in ficta's bin directory, named like the agent's command,
+ * that execs this ficta binary as `ficta <agent> "$@"`. The templates are embedded in
  * the binary as text, so a compiled ficta can write them without any file beside it.
  *
  * ```ts
- * renderShim("posix", ["/opt/ficta/bin/ficta"], codex); // "#!/bin/sh ... exec '/opt/ficta/bin/ficta' codex \"$@\""
+ * renderShim("posix", ["/opt/ficta/bin/ficta"], agent); // "#!/bin/sh ... exec '/opt/ficta/bin/ficta' <name> \"$@\""
  * ```
  */
 import { existsSync, realpathSync } from "node:fs";

@@ -14,7 +14,7 @@ import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { Env } from "../config/paths.ts";
 import type { CommandSource } from "../config/schema.ts";
 import { parseDotenv } from "./dotenv-parse.ts";
-import { countSkip, dotenvFound, type Found, type SourceOutput } from "./found.ts";
+import { countSkip, dotenvFound, type SourceOutput } from "./found.ts";
 
 /** What every secret-manager CLI may need: where things are, locale, proxies, keyring access. */
 const BASE_ENV = [

@@ -26,17 +26,17 @@ export interface SourceOutput {
 
 /**
  * Where a value came from: the project's sources, or an agent's own credential file (the kind is
- * the agent's name, e.g. `codex`), which is protected whatever the settings say.
+ * the agent's name), which is protected whatever the settings say.
  */
 export type SourceKind = "dotenv" | "env" | "command" | AgentName;
-/** An agent's name (`codex`): the kind of the source its credential file is. */
+/** An agent's name: the kind of the source its credential file is. */
 export type AgentName = string & { readonly agent?: never };
 
 /** The sources that hold a project's values (not an agent's own credentials). */
 export const PROJECT_KINDS: ReadonlySet<string> = new Set(["dotenv", "env", "command"]);
 
 /**
- * An agent's credential file (Codex's auth.json), declared by the agent (`Agent.credentialFiles`)
+ * An agent's credential file (a login's tokens), declared by the agent (`Agent.credentialFiles`)
  * and read by the registry: always protected, stored, watched.
  */
 export interface CredentialFile {

@@ -9,7 +9,7 @@
  * protected, whatever the settings, and counted in no source.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import type { Secret } from "../core/types.ts";
@@ -71,7 +71,7 @@ export async function loadRegistry(
         skipDirs: config.dotenv_skip_dirs,
       });
     dotenvFiles.push(...nested.files);
-    // An agent may load a dotenv file of its own (Codex: $CODEX_HOME/.env), which its
+    // An agent may load a dotenv file of its own (`CredentialFile.dotenv`), which its
     // commands inherit.
     for (const file of credentialFiles) {
       const agentDotenv = file.dotenv?.(env);

@@ -1,11 +1,11 @@
 /**
  * Live sources: during a session, the dotenv files the launch read, new ones appearing where the
- * registry looked, and Codex's auth.json (rewritten on every token refresh) are watched. A value
+ * registry looked, and the agents' credential files (rewritten on every token refresh) are watched. A value
  * added or changed is registered and the engine recompiled before the next request is redacted.
  *
  * Directories are watched, not files: editors save by writing a new file and renaming it over the
  * old one, which a file watch would lose. Each event re-reads the one file it names,
- * synchronously, so a request Codex sends right after a write already waits for the new engine.
+ * synchronously, so a request the agent sends right after a write already waits for the new engine.
  * A watcher error is logged and the watch goes on without that directory; what is known stays
  * protected.
  */

@@ -3,14 +3,14 @@
  * build their own checks (`Agent.doctor`) with the same shape, so the type lives below them.
  *
  * ```ts
- * check("auth", "warn", "Codex is not logged in", ["run `codex login`"]);
+ * check("shim", "warn", "not installed", ["run `ficta install`"]);
  * ```
  */
 
 export type Status = "ok" | "warn" | "fail";
 
 export interface Check {
-  /** `config`, `registry`, `shim`, ... and the agent's own (`codex`, `auth`, `around`, `reach`). */
+  /** `config`, `registry`, `shim`, ... and the agent's own (its name, `auth`, `around`, `reach`). */
   id: string;
   status: Status;
   summary: string;

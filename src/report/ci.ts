@@ -4,24 +4,18 @@
  * `::add-mask::` for values ficta fetched from a secret manager (the runner masks its own
  * secrets, not these). Elsewhere nothing but the plain `ficta:` lines.
  *
- * Workflow commands go to stderr, which the runner scans like stdout: `codex exec --json`
+ * Workflow commands go to stderr, which the runner scans like stdout: an agent's `--json`
  * output on stdout stays intact. The summary page may be readable by anyone with read access to
  * the repository, so it carries counts, paths and reasons, never a value or a name.
  */
 import { appendFileSync, writeSync } from "node:fs";
 import type { Env } from "../config/paths.ts";
+import type { RefusedRequest } from "./entry.ts";
 import type { SessionTotals } from "./session.ts";
 
-export type OutcomeKind = "ok" | "blocked" | "refused" | "failed";
+export type { RefusedRequest };
 
-/** A request ficta answered itself, as the summary lists it. */
-export interface RefusedRequest {
-  time: string;
-  method: string;
-  path: string;
-  status: number;
-  reason: string;
-}
+export type OutcomeKind = "ok" | "blocked" | "refused" | "failed";
 
 export interface Outcome {
   kind: OutcomeKind;

@@ -5,7 +5,7 @@ export interface RequestEntry {
   /** When the request arrived (ISO 8601). */
   time: string;
   method: string;
-  /** The local path Codex called, without the query. */
+  /** The local path the agent called, without the query. */
   path: string;
   /** `chatgpt`, `openai`, `backend-api`, `unlisted`; null when refused before routing. */
   route: string | null;
@@ -13,13 +13,13 @@ export interface RequestEntry {
   kind: string | null;
   /** Where it went (or would have gone), without the query. */
   upstream: string | null;
-  /** Status Codex got; 0 when it went away before any answer. */
+  /** Status the agent got; 0 when it went away before any answer. */
   status: number;
-  /** Body bytes as received from Codex (before decoding). */
+  /** Body bytes as received from the agent (before decoding). */
   bytesIn: number;
   /** Body bytes sent upstream (decoded and redacted). */
   bytesUp: number;
-  /** Answer bytes sent to Codex. */
+  /** Answer bytes sent to the agent. */
   bytesOut: number;
   /** From arrival until the answer was fully sent, the client left, or the upstream failed. */
   durationMs: number;
@@ -43,7 +43,7 @@ export interface RequestEntry {
   blockedNames: string[];
   /** Why ficta answered itself (`blocked`, `token`, `host`, `not-allowed`, ...); null when forwarded. */
   refused: string | null;
-  /** `complete`; `aborted` when Codex went away; `failed` when the upstream broke off. */
+  /** `complete`; `aborted` when the agent went away; `failed` when the upstream broke off. */
   outcome: "complete" | "aborted" | "failed";
 }
 
@@ -116,4 +116,13 @@ export function requestLine(entry: RequestEntry): string {
 export function showWhenQuiet(entry: RequestEntry): boolean {
   return entry.kind === "turn" || entry.kind === "unlisted" || entry.refused !== null ||
     entry.outcome === "failed";
+}
+
+/** A request ficta answered itself, as the summary lists it. */
+export interface RefusedRequest {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  reason: string;
 }

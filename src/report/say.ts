@@ -1,4 +1,4 @@
-/** ficta's own lines on stderr: every one starts with `ficta`, so they never pass for Codex's. */
+/** ficta's own lines on stderr: every one starts with `ficta`, so they never pass for the agent's. */
 import { writeSync } from "node:fs";
 
 /**

@@ -68,7 +68,7 @@ async function untouched(agent: Agent, args: string[], env: Env, disabled: strin
   // Only the agent's path matters here. Without a config file it comes straight from the
   // environment (the variables the schema reads it from): loading the schema would cost more
   // than the rest of this path together, and `codex --version` through ficta should feel like
-  // plain Codex. Disabled, the settings are needed anyway: fail-closed (registry.require) beats
+  // the plain agent. Disabled, the settings are needed anyway: fail-closed (registry.require) beats
   // disable.
   let configured = agent.configuredPathFromEnv(env);
   const protectedRun = disabled !== undefined && !agent.isPassthrough(args);
@@ -143,7 +143,7 @@ function openSession(
 ): Session | string {
   if (!settings.log.enabled) return create(settings, env, new Date(), null);
   // The directory is checked before the session is made, so a session that creates its files
-  // late (with its first request) still fails over here, before Codex starts.
+  // late (with its first request) still fails over here, before the agent starts.
   const attempt = (logs: string): Session | { code: string } => {
     try {
       ensurePrivateDir(logs);
@@ -213,7 +213,7 @@ async function airlocked(
       message: error.message,
     });
   }
-  // Every agent's credential files: an agent can read another's (`cat ~/.codex/auth.json`).
+  // Every agent's credential files: an agent can read another's (reads its credential file).
   const registry = await loadRegistry(settings, {
     cwd: process.cwd(),
     env,

@@ -1,5 +1,5 @@
 /**
- * "May this launch run?": the one answer `ficta codex` acts on and `ficta doctor` reports, so
+ * "May this launch run?": the one answer `ficta <agent>` acts on and `ficta doctor` reports, so
  * the two never disagree. Only `registry.require` (CI's fail-closed switch) can say no.
  *
  * Under require, each of these refuses: a source that failed; a configured secret-manager preset
@@ -59,7 +59,7 @@ export function launchRefusals(
     );
   }
   // Only the project's sources count: not ficta's own key, not an agent's credentials (by name in
-  // the environment, or any source of another kind, such as Codex's auth.json).
+  // the environment, or any source of another kind, such as an agent's credential file).
   const credentialNames = new Set(known.flatMap((agent) => [...agent.credentialNames]));
   const projectSources = new Set(
     registry.sources.filter((source) => PROJECT_KINDS.has(source.kind)).map((s) => s.name),
