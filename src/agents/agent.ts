@@ -22,6 +22,15 @@ import type { Found } from "./find.ts";
 
 export type { Found } from "./find.ts";
 
+/** One launch as the user asked for it. */
+export interface LaunchContext {
+  /** The user's arguments, untouched. */
+  args: string[];
+  env: Env;
+  /** Where the agent runs (its project settings live there). */
+  cwd: string;
+}
+
 /** What the session knows when it builds the child's command line and environment. */
 export interface ChildOptions {
   /** The real executable (`Agent.find`). */
@@ -31,6 +40,8 @@ export interface ChildOptions {
   /** The environment ficta was started with (the child's base). */
   env: Env;
   settings: Settings;
+  /** Where the agent runs. */
+  cwd: string;
   /** Where the proxy listens: `http://127.0.0.1:PORT`. */
   origin: string;
   /** The per-launch token the proxy requires, and the request header it is read from. */
@@ -43,6 +54,8 @@ export interface ChildLaunch {
   command: string[];
   /** Variables added to (or replacing) the user's environment for the child only. */
   env: Env;
+  /** Undoes what `child` made for this launch only (a per-launch file), after the child exits. */
+  cleanup?(): void | Promise<void>;
 }
 
 /** What an agent's doctor checks may read. */
@@ -108,10 +121,13 @@ export interface Agent {
    * agent runs untouched, without proxy, registry or token.
    */
   isPassthrough(args: string[]): boolean;
-  /** Why these arguments cannot run through the airlock, or undefined when they can. */
-  refusal(args: string[], env: Env): Promise<string | undefined>;
+  /**
+   * Why this launch cannot run through the airlock (arguments, environment, a configuration
+   * file that outranks ficta's routing), or undefined when it can.
+   */
+  refusal(launch: LaunchContext): Promise<string | undefined>;
   /** Launch-time warnings: the user's own options that route around ficta (launch anyway). */
-  warnings(args: string[]): string[];
+  warnings(launch: LaunchContext): string[];
 
   // The launch.
   /** The variable, in the child's environment only, that carries the per-launch token. */

@@ -12,7 +12,7 @@
 import { accessSync, constants, existsSync, fstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Agent } from "../agents/agent.ts";
+import type { Agent, ChildLaunch } from "../agents/agent.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { ensurePrivateDir } from "../config/private-files.ts";
@@ -50,8 +50,9 @@ async function launchAgent(agent: Agent, args: string[], env: Env): Promise<numb
   if (typeof settings === "number") return settings;
   const executable = realExecutable(agent, agent.configuredPath(settings), env);
   if (executable === null) return NOT_FOUND_EXIT;
-  for (const line of agent.warnings(args)) say(line);
-  const refused = await agent.refusal(args, env);
+  const context = { args, env, cwd: process.cwd() };
+  for (const line of agent.warnings(context)) say(line);
+  const refused = await agent.refusal(context);
   if (refused) {
     return finish(agent, env, {
       kind: "refused",
@@ -274,12 +275,14 @@ async function airlocked(
   });
   const stopAgent = new AbortController();
   let compileError: unknown;
+  let child: ChildLaunch | undefined;
   try {
     say(agent.routeLine({ env, args, settings, origin: proxy.origin }));
-    const child = agent.child({
+    child = agent.child({
       executable,
       args,
       env,
+      cwd,
       settings,
       origin: proxy.origin,
       token,
@@ -327,6 +330,11 @@ async function airlocked(
     }
     return finish(agent, env, { kind: "ok", exitCode: code, ...facts });
   } finally {
+    try {
+      await child?.cleanup?.();
+    } catch {
+      // what the agent made for this launch is its to report; the launch's outcome stands
+    }
     for (const line of await protection.stop()) say(line);
     await proxy.stop();
     session.close();

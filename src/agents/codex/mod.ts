@@ -46,8 +46,8 @@ export const codex: Agent = {
   find: findRealCodex,
 
   isPassthrough,
-  refusal: async (args, env) => refusal(args, env) ?? await managedConfigRefusal(),
-  warnings(args) {
+  refusal: async ({ args, env }) => refusal(args, env) ?? await managedConfigRefusal(),
+  warnings({ args }) {
     const bypass = bypassingOptions(args);
     return bypass.length
       ? [
