@@ -1,10 +1,9 @@
 /**
  * Every `ficta` command: its one-line summary, its usage and where it lives. Modules are loaded
  * on demand so `ficta --version` and the shim's hot path evaluate only what they need. Each
- * agent (src/agents/mod.ts) is a command of its own: `ficta codex ...` runs the session for it.
+ * agent (src/agents/catalog.ts) is a command of its own: `ficta codex ...` runs the session for it.
  */
-import type { Agent } from "../agents/agent.ts";
-import { agents } from "../agents/mod.ts";
+import { catalog, type CatalogEntry } from "../agents/catalog.ts";
 
 /** A command's entry point: its arguments after the command name; resolves to the exit code. */
 export type Run = (args: string[]) => Promise<number>;
@@ -16,27 +15,30 @@ export interface Command {
   /** More for `ficta help <command>` and `ficta <command> --help`. */
   details?: () => Promise<string>;
   load: () => Promise<{ run: Run }>;
-  /** Set for `ficta <agent>`: every argument after the name is the agent's, `--help` too. */
-  agent?: Agent;
+  /** True for `ficta <agent>`: every argument after the name is the agent's, `--help` too. */
+  agent?: boolean;
 }
 
 /** `ficta <agent> [args...]`: the generic launch (src/session/launch.ts) for this agent. */
-function agentCommand(agent: Agent): Command {
+function agentCommand(entry: CatalogEntry): Command {
   return {
-    name: agent.name,
-    summary: agent.summary,
-    usage: agent.usage,
-    details: () => agent.help(),
+    name: entry.name,
+    summary: entry.summary,
+    usage: entry.usage,
+    details: async () => (await entry.load()).help(),
     load: async () => {
-      const { runAgent } = await import("../session/launch.ts");
+      const [{ runAgent }, agent] = await Promise.all([
+        import("../session/launch.ts"),
+        entry.load(),
+      ]);
       return { run: (args) => runAgent(agent, args) };
     },
-    agent,
+    agent: true,
   };
 }
 
 export const commands: Command[] = [
-  ...agents.map(agentCommand),
+  ...catalog.map(agentCommand),
   {
     name: "install",
     summary: "Make `codex` run through ficta: a shim in ~/.ficta/bin, first on PATH.",

@@ -2,6 +2,7 @@
  * The OpenAI Codex CLI as an agent ficta launches (verified against codex-cli 0.169.0 and
  * 0.171.0). What each part means lives in the file named for it:
  *
+ * - `about.ts`: name, title and the `ficta --help` line (the catalog reads only this).
  * - `auth.ts`: how Codex is logged in (auth.json's shape, the key variables).
  * - `command-line.ts`: Codex's subcommands and options; which commands make no model call.
  * - `overrides.ts`: the `-c` overrides that route one launch through the proxy.
@@ -18,6 +19,7 @@
  */
 import type { Env } from "../../config/paths.ts";
 import type { Agent } from "../agent.ts";
+import { codexAbout } from "./about.ts";
 import { codexAuthFile, codexAuthPath } from "./auth-file.ts";
 import { describeAuthMode, detectAuthMode } from "./auth.ts";
 import { isExec, isPassthrough } from "./command-line.ts";
@@ -33,10 +35,7 @@ const CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 export const codex: Agent = {
-  name: "codex",
-  title: "Codex",
-  summary: "Run the OpenAI Codex CLI with secrets kept out of model requests.",
-  usage: "ficta codex [codex arguments...]   (every argument is passed to Codex untouched)",
+  ...codexAbout,
   executables: EXECUTABLES,
 
   installHint: INSTALL_HINT,
