@@ -1,8 +1,4 @@
-/**
- * The benchmarks' seeded random numbers: mulberry32, the same generator as the tests' fakes
- * (test/core/fakes.ts), kept here so scripts/ never imports test/ (a bench run stays
- * reproducible from its seed).
- */
+/** mulberry32: small, fast, good enough to make benchmark inputs reproducible (test/core/fakes.ts has the tests' copy). */
 export function seeded(seed: number): () => number {
   let state = seed | 0;
   return () => {
