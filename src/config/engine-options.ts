@@ -6,7 +6,7 @@
  * compileEngine(secrets, key, engineOptions(settings));
  * ```
  */
-import type { EngineOptions } from "../core/types.ts";
+import type { EngineOptions } from "../core/mod.ts";
 import type { Settings } from "./schema.ts";
 
 export function engineOptions(

@@ -1,5 +1,5 @@
 /** The registry's result and its per-source report: types only, shared by index and report. */
-import type { Secret } from "../core/types.ts";
+import type { Secret } from "../core/mod.ts";
 import type { CredentialFile, SourceKind } from "./found.ts";
 import type { Remembered } from "./store.ts";
 
