@@ -4,7 +4,7 @@
  * the shim directory or to the ficta binary is skipped too).
  *
  * ```ts
- * const found = findExecutable({ command: "codex", configured: "", setting, title: "Codex", env, self });
+ * const found = findExecutable({ command, configured: "", setting, title, env, self });
  * if (found.path === null) say(`looked in ${found.looked}`);
  * ```
  */
@@ -18,13 +18,13 @@ import { realPath } from "../config/real-path.ts";
 export type Found = { path: string } | { path: null; looked: string };
 
 export interface FindOptions {
-  /** The command name on PATH (`codex`). */
+  /** The command name on PATH (`Agent.executables.posix`). */
   command: string;
   /** The configured path or command name; empty for "look on PATH". */
   configured: string;
-  /** How the setting is named in messages: `codex.path (FICTA_REAL_CODEX)`. */
+  /** How the setting is named in messages: `<name>.path (FICTA_REAL_<NAME>)`. */
   setting: string;
-  /** The agent's name in messages: `Codex`. */
+  /** The agent's name in messages (`Agent.title`). */
   title: string;
   env: Env;
   /** This ficta's executable, never the answer. */

@@ -21,7 +21,7 @@ export interface Outcome {
   kind: OutcomeKind;
   /** ficta's exit code. */
   exitCode: number;
-  /** The agent launched, as its messages name it (`Codex`). */
+  /** The agent launched, as its messages name it (`Agent.title`). */
   agent?: string;
   /** The agent's own exit code, when it ran. */
   agentExit?: number;

@@ -5,8 +5,8 @@
  * else. What differs between agents is the `Agent` (src/agents/); everything here is the same.
  *
  * ```ts
- * import { codex } from "../agents/codex/mod.ts";
- * process.exit(await runAgent(codex, ["exec", "fix the tests"]));
+ * import { findAgent } from "../agents/mod.ts";
+ * process.exit(await runAgent(findAgent(name)!, args));
  * ```
  */
 import { accessSync, constants, existsSync, fstatSync } from "node:fs";
@@ -68,7 +68,7 @@ async function launchAgent(agent: Agent, args: string[], env: Env): Promise<numb
 async function untouched(agent: Agent, args: string[], env: Env, disabled: string | undefined) {
   // Only the agent's path matters here. Without a config file it comes straight from the
   // environment (the variables the schema reads it from): loading the schema would cost more
-  // than the rest of this path together, and `codex --version` through ficta should feel like
+  // than the rest of this path together, and `<agent> --version` through ficta should feel like
   // the plain agent. Disabled, the settings are needed anyway: fail-closed (registry.require) beats
   // disable.
   let configured = agent.configuredPathFromEnv(env);
