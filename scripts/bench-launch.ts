@@ -163,6 +163,7 @@ async function followsTheSecret(): Promise<void> {
   const { importSurrogateKey } = await import("../src/core/mod.ts");
   const { compileEngine } = await import("../src/core/mod.ts");
   const { loadRegistry, storedSecrets } = await import("../src/registry/index.ts");
+  const { allCredentialFiles } = await import("../src/agents/mod.ts");
   const { readStore } = await import("../src/registry/store.ts");
   const { schema } = await import("../src/config/schema.ts");
   const { mkdirSync } = await import("node:fs");
@@ -232,7 +233,11 @@ async function followsTheSecret(): Promise<void> {
     const compile: number[] = [];
     for (let i = 0; i < 5; i++) {
       const started = performance.now();
-      const registry = await loadRegistry(settings, { cwd: repo, env: benchEnv });
+      const registry = await loadRegistry(settings, {
+        cwd: repo,
+        env: benchEnv,
+        credentialFiles: allCredentialFiles(),
+      });
       const values = await readStore(benchEnv, sealKey);
       const all = [...registry.secrets, ...storedSecrets(settings, values, registry.secrets)];
       await compileEngine(all, surrogateKey, {

@@ -4,7 +4,7 @@
  * Its rows are the proxy's own cost, the floor any engine adds to. Run by bench-proxy.ts as
  * `bun identity-host.ts STAND_IN ARGS...`; upstream and FICTA_HOME come from the environment.
  */
-import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import { schema } from "../../src/config/schema.ts";
 import type { Engine } from "../../src/core/mod.ts";
 import { codexProxy } from "../../src/agents/codex/proxy.ts";

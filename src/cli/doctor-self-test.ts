@@ -8,6 +8,7 @@
  * The engine comes from a factory so a test can hand in a broken one; doctor passes the
  * production `compileEngine`.
  */
+import { engineOptions } from "../config/engine-options.ts";
 import type { Settings } from "../config/schema.ts";
 import {
   type Engine,
@@ -198,12 +199,12 @@ export async function selfTest(
   const proxies: RunningProxy[] = [];
   const proofs: Proof[] = [];
   try {
-    const engine = await compile(secrets, key, {
-      encoded: settings.detect.encoded,
-      shapes: settings.detect.shapes,
-      disabledFormats: settings.detect.disabled_formats,
-      restoreIntoTools: "all",
-    });
+    // Restore into tool calls is proven whatever the user chose.
+    const engine = await compile(
+      secrets,
+      key,
+      engineOptions(settings, { restoreIntoTools: "all" }),
+    );
     const session = memorySession();
     const start = (e: Engine) => {
       const proxy = serve({

@@ -117,3 +117,12 @@ export function showWhenQuiet(entry: RequestEntry): boolean {
   return entry.kind === "turn" || entry.kind === "unlisted" || entry.refused !== null ||
     entry.outcome === "failed";
 }
+
+/** A request ficta answered itself, as the summary lists it. */
+export interface RefusedRequest {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  reason: string;
+}

@@ -1,5 +1,5 @@
 /**
- * An engine still compiling, for the proxy to hold while Codex starts: Codex needs the proxy's
+ * An engine still compiling, for the proxy to hold while the agent starts: the agent needs the proxy's
  * port before it is spawned, but sends its first request only after its own startup (hundreds
  * of milliseconds), so compiling can overlap it instead of delaying the launch.
  *

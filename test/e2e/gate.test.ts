@@ -5,7 +5,8 @@
  */
 import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { detectAuthMode } from "../../src/agents/codex/auth.ts";
+import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { withoutRedaction } from "../../src/cli/doctor-self-test.ts";
 import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";

@@ -5,13 +5,12 @@
  * 6-30 times, and a 401 triggers an OAuth refresh in ChatGPT mode).
  *
  * ```ts
- * const proxy = serve({ agent: codexProxy, engine, settings, session, token });
+ * const proxy = serve({ agent: codexProxy, dialect: responsesDialect, engine, settings, session, token });
  * ```
  */
-import { join } from "node:path";
 import { plainRefusal, type ProxyAgent } from "../../proxy/mod.ts";
 import { authorizationBinding } from "./binding.ts";
-import { codexHome } from "./codex.ts";
+import { codexAuthPath } from "./auth-file.ts";
 import {
   CHATGPT_ACCOUNT_HEADER,
   HOUSEKEEPING_PREFIX,
@@ -41,7 +40,7 @@ export const codexProxy: ProxyAgent<Upstreams> = {
   ]),
   /** auth.json's access token or API key, and the API key variables Codex reads. */
   binding: (env) =>
-    authorizationBinding(join(codexHome(env), "auth.json"), [
+    authorizationBinding(codexAuthPath(env), [
       env.CODEX_API_KEY,
       env.OPENAI_API_KEY,
     ]),
