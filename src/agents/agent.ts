@@ -44,8 +44,10 @@ export interface ChildOptions {
   settings: Settings;
   /** Where the agent runs. */
   cwd: string;
-  /** Where the proxy listens: `http://127.0.0.1:PORT`. */
+  /** Where the proxy listens: `http://127.0.0.1:PORT` (`http://localhost` on a Unix socket). */
   origin: string;
+  /** The proxy's Unix socket, when the agent asked for one (`Agent.unixSocket`) and it exists. */
+  socket?: string;
   /** The per-launch token the proxy requires, and the request header it is read from. */
   token: string;
   tokenHeader: string;
@@ -132,6 +134,11 @@ export interface Agent {
   warnings(launch: LaunchContext): string[];
 
   // The launch.
+  /**
+   * Whether the agent's client can reach the proxy over a Unix socket, which ficta then prefers
+   * where the platform has one (no other local user can connect). Absent: a loopback port.
+   */
+  readonly unixSocket?: boolean;
   /** The variable, in the child's environment only, that carries the per-launch token. */
   readonly tokenVariable: string;
   /** The child's argv and extra environment that route its model traffic through the proxy. */

@@ -10,6 +10,7 @@
  * ```
  */
 import type { Agent } from "./agent.ts";
+import { claudeAbout } from "./claude/about.ts";
 import { codexAbout } from "./codex/about.ts";
 
 export interface CatalogEntry {
@@ -21,4 +22,5 @@ export interface CatalogEntry {
 
 export const catalog: readonly CatalogEntry[] = [
   { ...codexAbout, load: async () => (await import("./codex/mod.ts")).codex },
+  { ...claudeAbout, load: async () => (await import("./claude/mod.ts")).claude },
 ];

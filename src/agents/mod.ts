@@ -9,11 +9,12 @@
  */
 import type { CredentialFile } from "../registry/found.ts";
 import type { Agent } from "./agent.ts";
+import { claude } from "./claude/mod.ts";
 import { codex } from "./codex/mod.ts";
 
 export type { Agent } from "./agent.ts";
 
-export const agents: readonly Agent[] = [codex];
+export const agents: readonly Agent[] = [codex, claude];
 
 export function findAgent(name: string): Agent | undefined {
   return agents.find((agent) => agent.name === name);

@@ -93,6 +93,13 @@ export interface ProxyAgent<U extends Upstreams = Upstreams> {
    * the message verbatim and does not retry it (see `plainRefusal` for the common rendering).
    */
   render(refusal: Refusal): Response;
+  /**
+   * Texts of a request body the client needs to reach the upstream unchanged (Anthropic's signed
+   * thinking blocks, which the API refuses once modified): gated on their own before redaction,
+   * so a registered value inside one refuses the request instead of being rewritten. Absent:
+   * nothing is signed.
+   */
+  signed?(body: Uint8Array): string[];
 }
 
 /** Tells whether an `authorization` header is one the launched client itself would send. */

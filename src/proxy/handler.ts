@@ -250,6 +250,8 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
     exchange.lap("read");
     launch.options.onBodyReceived?.(request);
 
+    const signed = gateSigned(exchange, caller, body);
+    if (signed) return signed;
     const out = await redactOutgoing(exchange, route, body);
     exchange.lap("redact");
     const refused = gateOutgoing(exchange, caller, body, out);
@@ -390,6 +392,20 @@ async function redactOutgoing(
     headers,
     body: redactedBody?.output ?? null,
   };
+}
+
+/**
+ * The gate over the parts of the body the agent says are signed (never rewritten): a registered
+ * value there is refused before redaction could change them. The refusal, or null.
+ */
+function gateSigned(exchange: Exchange, caller: Caller, body: Uint8Array | null): Response | null {
+  const { launch: { engine, agent }, entry } = exchange;
+  if (!agent.signed || !body?.length) return null;
+  const names = [...new Set(agent.signed(body).flatMap((text) => engine.gateText(text)))].sort();
+  if (!names.length) return null;
+  entry.blocked = !caller.untrusted;
+  entry.blockedNames = names;
+  return exchange.refuse(blocked([{ surface: "signed thinking blocks", names }]));
 }
 
 /** The gate over what would be sent: the refusal already sent, or null to send it. */

@@ -9,40 +9,55 @@
  * await proxy.stop();
  * ```
  */
+import { chmodSync } from "node:fs";
 import { createHandler, type HandlerOptions } from "./handler.ts";
 import { internal } from "./refusals.ts";
 
 export type ServeOptions = Omit<HandlerOptions, "host" | "onBodyReceived"> & {
   /** Bun's idle timeout in seconds (tests shorten it to prove every request opts out of it). */
   idleTimeout?: number;
+  /**
+   * Listen on this Unix socket instead of a loopback port (in a directory only this user can
+   * enter; the socket itself is made 0600): no other local user can connect at all. The client
+   * then sends `Host: localhost`.
+   */
+  unix?: string;
 };
 
 export interface RunningProxy {
   port: number;
-  /** `http://127.0.0.1:PORT` */
+  /** `http://127.0.0.1:PORT`, or `http://localhost` on a Unix socket. */
   origin: string;
+  /** The Unix socket's path, when listening on one. */
+  unix?: string;
   stop(): Promise<void>;
 }
 
 export function serve(options: ServeOptions): RunningProxy {
-  const { idleTimeout, ...handlerOptions } = options;
+  const { idleTimeout, unix, ...handlerOptions } = options;
   const render = options.agent.render;
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
+  const common = {
     // Never Bun's development error page (bundled source, working directory) nor its console dump.
     development: false,
     // ficta enforces proxy.max_body_mb itself, so an oversized body gets a message and a log line.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    ...(idleTimeout === undefined ? {} : { idleTimeout }),
     // WebSocket upgrades (issue 17) go here, before `handle`: for a request that asks for one,
     // the same caller checks (`createAdmission(options)` from handler.ts: Host, Origin, token),
     // then `server.upgrade(request, { data })`, and a `websocket` handler beside `fetch`. Until
     // then the handler refuses every upgrade with 426.
-    fetch: (request) => handle(request),
+    fetch: (request: Request) => handle(request),
     error: () => render(internal("Error", { forwarded: false })),
-  });
-  const host = `127.0.0.1:${server.port}`;
+  } as const;
+  const server = unix === undefined
+    ? Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      ...(idleTimeout === undefined ? {} : { idleTimeout }),
+      ...common,
+    })
+    : Bun.serve({ unix, ...common });
+  if (unix !== undefined) chmodSync(unix, 0o600);
+  const host = unix === undefined ? `127.0.0.1:${server.port}` : "localhost";
   // Defined before any request can arrive (this runs in the same turn): it needs Bun's port.
   const handle = createHandler({
     ...handlerOptions,
@@ -50,8 +65,9 @@ export function serve(options: ServeOptions): RunningProxy {
     onBodyReceived: (request) => server.timeout(request, 0),
   });
   return {
-    port: server.port!,
+    port: server.port ?? 0,
     origin: `http://${host}`,
+    ...(unix === undefined ? {} : { unix }),
     async stop() {
       await server.stop(true);
     },

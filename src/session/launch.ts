@@ -9,7 +9,7 @@
  * process.exit(await runAgent(findAgent(name)!, args));
  * ```
  */
-import { accessSync, constants, existsSync, fstatSync } from "node:fs";
+import { accessSync, constants, existsSync, fstatSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Agent, ChildLaunch } from "../agents/agent.ts";
@@ -262,7 +262,12 @@ async function airlocked(
   Object.assign(process.env, loopbackNoProxy(process.env));
   const stderrIsTTY = stderrIsTerminal();
   guardTerminal(stderrIsTTY);
+  // A Unix socket in a directory of this launch only (0700), where the agent can use one.
+  const socketDir = agent.unixSocket && process.platform !== "win32"
+    ? mkdtempSync(join(tmpdir(), "ficta-"))
+    : undefined;
   const proxy = proxyModule.serve({
+    ...(socketDir === undefined ? {} : { unix: join(socketDir, "proxy.sock") }),
     agent: agent.proxy,
     engine: protection.engine,
     dialect: agent.dialect,
@@ -285,6 +290,7 @@ async function airlocked(
       cwd,
       settings,
       origin: proxy.origin,
+      ...(proxy.unix === undefined ? {} : { socket: proxy.unix }),
       token,
       tokenHeader: proxyModule.PROXY_TOKEN_HEADER,
     });
@@ -337,6 +343,7 @@ async function airlocked(
     }
     for (const line of await protection.stop()) say(line);
     await proxy.stop();
+    if (socketDir !== undefined) rmSync(socketDir, { recursive: true, force: true });
     session.close();
   }
 }

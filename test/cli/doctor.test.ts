@@ -305,9 +305,9 @@ describe("ficta doctor", () => {
 
   test("an unknown agent is a usage error", async () => {
     const { env } = healthyMachine();
-    const ran = await runFicta(["doctor", "claude"], env);
+    const ran = await runFicta(["doctor", "gemini"], env);
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toMatch(/^ficta: doctor: unknown agent 'claude'/);
+    expect(ran.stderr).toMatch(/^ficta: doctor: unknown agent 'gemini'/);
   });
 });
 

@@ -17,6 +17,7 @@ import { isFictaShim } from "../../src/install/shim.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
+import { codex } from "../../src/agents/codex/mod.ts";
 
 const COMMAND = ["/opt/ficta/ficta"];
 
@@ -34,19 +35,23 @@ describe("install", () => {
     const first = install({ env, command: COMMAND, platform: "posix" });
     const shim = join(home, ".ficta", "bin", "codex");
     expect(first.shim).toBe(shim);
+    const claudeShim = join(home, ".ficta", "bin", "claude");
     expect(first.files.map((f) => [f.path, f.outcome])).toEqual([
       [shim, "written"],
+      [claudeShim, "written"],
       [join(home, ".bashrc"), "written"],
       [join(home, ".profile"), "written"],
     ]);
     expect(mode(shim)).toBe(0o755);
     expect(readFileSync(shim, "utf8")).toContain(`exec '/opt/ficta/ficta' codex "$@"`);
+    expect(mode(claudeShim)).toBe(0o755);
+    expect(readFileSync(claudeShim, "utf8")).toContain(`exec '/opt/ficta/ficta' claude "$@"`);
     expect(mode(join(home, ".ficta"))).toBe(0o700);
     expect(mode(manifestPath(env))).toBe(0o600);
     expect(installedShimPath(env, "posix")).toBe(shim);
 
     const again = install({ env, command: COMMAND, platform: "posix" });
-    expect(again.files.map((f) => f.outcome)).toEqual(["unchanged", "unchanged", "unchanged"]);
+    expect(again.files.map((f) => f.outcome)).toEqual(Array(4).fill("unchanged"));
     const rc = readFileSync(join(home, ".bashrc"), "utf8");
     expect(rc.split(BLOCK_BEGIN).length - 1).toBe(1);
     expect(rc.startsWith("alias ll='ls -l'\n")).toBe(true);
@@ -73,13 +78,13 @@ describe("install", () => {
     const dir = join(home, "bin");
     mkdirSync(dir);
     writeFileSync(join(dir, "codex"), "#!/bin/sh\necho theirs\n", { mode: 0o755 });
-    const skipped = install({ env, dir, command: COMMAND });
+    const skipped = install({ env, dir, command: COMMAND, agents: [codex] });
     expect(skipped.files).toEqual([expect.objectContaining({ outcome: "skipped" })]);
     expect(readFileSync(join(dir, "codex"), "utf8")).toBe("#!/bin/sh\necho theirs\n");
     expect(existsSync(join(home, ".bashrc"))).toBe(false);
     expect(existsSync(manifestPath(env))).toBe(false);
 
-    const forced = install({ env, dir, command: COMMAND, force: true });
+    const forced = install({ env, dir, command: COMMAND, force: true, agents: [codex] });
     expect(forced.files[0].outcome).toBe("written");
     expect(isFictaShim(readFileSync(join(dir, "codex"), "utf8"))).toBe(true);
     expect(installedShimPath(env)).toBe(join(dir, "codex"));
@@ -112,7 +117,7 @@ describe("install", () => {
   test("--no-shell edits nothing and hands over the line to add", () => {
     const { home, env } = tempHome("/usr/bin/fish");
     const result = install({ env, command: COMMAND, shell: false });
-    expect(result.files.length).toBe(1);
+    expect(result.files.length).toBe(2); // the codex and claude shims
     expect(existsSync(join(home, ".config"))).toBe(false);
     expect(result.manual).toEqual([
       `add to your shell startup file: set -gx PATH '${join(home, ".ficta", "bin")}' $PATH`,
@@ -124,10 +129,13 @@ describe("install", () => {
     const result = install({ env, command: ["C:\\ficta\\ficta.exe"], platform: "windows" });
     expect(result.shim).toBe(join(home, ".ficta", "bin", "codex.cmd"));
     expect(readFileSync(result.shim, "utf8")).toContain('"C:\\ficta\\ficta.exe" codex %*\r\n');
-    expect(result.files.length).toBe(1);
+    expect(readFileSync(join(home, ".ficta", "bin", "claude.cmd"), "utf8")).toContain(
+      '"C:\\ficta\\ficta.exe" claude %*\r\n',
+    );
+    expect(result.files.length).toBe(2);
     expect(existsSync(join(home, ".bashrc"))).toBe(false);
     expect(result.manual[0]).toContain(join(home, ".ficta", "bin"));
-    expect(uninstall({ env }).map((f) => f.outcome)).toEqual(["removed"]);
+    expect(uninstall({ env }).map((f) => f.outcome)).toEqual(["removed", "removed"]);
   });
 });
 
@@ -145,11 +153,11 @@ describe("uninstall", () => {
     }
     writeFileSync(join(home, ".profile"), "# untouched\n");
     const installed = install({ env, command: COMMAND });
-    expect(installed.files.filter((f) => f.outcome === "written").length).toBe(5);
+    expect(installed.files.filter((f) => f.outcome === "written").length).toBe(6);
 
     const removed = uninstall({ env });
     expect(removed.every((f) => f.outcome === "removed")).toBe(true);
-    expect(removed.length).toBe(5);
+    expect(removed.length).toBe(6);
     for (const [name, text] of Object.entries(before)) {
       expect(readFileSync(join(home, name), "utf8")).toBe(text);
     }

@@ -29,8 +29,8 @@ describe("dispatch", () => {
     }
   });
 
-  test("<command> --help / -h is that command's help, except codex's (Codex's own)", () => {
-    for (const c of commands.filter((c) => c.name !== "codex")) {
+  test("<command> --help / -h is that command's help, except an agent's (the agent's own)", () => {
+    for (const c of commands.filter((c) => !("agent" in c && c.agent))) {
       for (const flag of ["--help", "-h"]) {
         expect(dispatch([c.name, flag])).toEqual({ kind: "help", command: c, exit: 0 });
       }

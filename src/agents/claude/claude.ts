@@ -4,10 +4,10 @@
  * authenticates, the environment that routes one launch through the proxy, which commands make
  * no model call, which ones ficta cannot protect, and where the real executable is.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
-import { delimiter, dirname, join } from "node:path";
-import { type Env, paths, userHome } from "../../config/paths.ts";
-import { SHIM_MARKER } from "../../install/shim.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Env, userHome } from "../../config/paths.ts";
+import { findExecutable, type Found } from "../find.ts";
 
 /** How Claude Code will authenticate its model requests in this launch. */
 export type ClaudeAuthMode =
@@ -282,67 +282,25 @@ export function refusal(args: string[], env: Env): string | undefined {
   return undefined;
 }
 
-/** Where the real Claude Code is, or where ficta looked when it found none. */
-export type RealClaude = { path: string } | { path: null; looked: string };
+export const INSTALL_HINT = "npm install -g @anthropic-ai/claude-code";
 
 /**
- * `configured` (FICTA_REAL_CLAUDE) wins. Otherwise the first `claude` on PATH that is neither
- * ficta's shim nor ficta's own binary (real paths compared, so symlinks are seen through).
+ * `configured` (claude.path / FICTA_REAL_CLAUDE) wins; otherwise the first `claude` on PATH that
+ * is neither ficta's shim nor ficta's own binary; then the native installer's ~/.local/bin/claude,
+ * often not on PATH in a non-login shell.
  */
-export function findRealClaude(configured: string, env: Env, self: string): RealClaude {
-  const shimDir = realPath(paths(env).bin);
-  const selfReal = realPath(self);
-  const isFicta = (real: string) => real === selfReal || dirname(real) === shimDir || isShim(real);
-  if (configured) {
-    const path = configured.includes("/") || configured.includes("\\")
-      ? configured
-      : Bun.which(configured, { PATH: env.PATH ?? "" });
-    const setting = `claude.path (FICTA_REAL_CLAUDE) = ${configured}`;
-    if (!path || !isExecutableFile(path)) return { path: null, looked: setting };
-    if (isFicta(realPath(path) ?? path)) {
-      return { path: null, looked: `${setting}, which is ficta itself, not Claude Code` };
-    }
-    return { path };
-  }
-  const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
-  for (const dir of dirs) {
-    if (shimDir && realPath(dir) === shimDir) continue;
-    const candidate = Bun.which("claude", { PATH: dir });
-    if (!candidate) continue;
-    const real = realPath(candidate);
-    if (!real || isFicta(real)) continue;
-    return { path: candidate };
-  }
-  // The native installer's place, often not on PATH in a non-login shell.
-  const local = join(userHome(env), ".local", "bin", "claude");
-  if (existsSync(local) && isExecutableFile(local) && !isFicta(realPath(local) ?? local)) {
-    return { path: local };
-  }
-  return { path: null, looked: `PATH (${dirs.length} directories, ficta's own shim skipped)` };
-}
-
-function realPath(path: string): string | undefined {
-  try {
-    return realpathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function isExecutableFile(path: string): boolean {
-  try {
-    const stat = statSync(path);
-    return stat.isFile() && (process.platform === "win32" || (stat.mode & 0o111) !== 0);
-  } catch {
-    return false;
-  }
-}
-
-function isShim(path: string): boolean {
-  try {
-    if (statSync(path).size > 4096) return false;
-    return readFileSync(path, "utf8").includes(SHIM_MARKER);
-  } catch {
-    return false;
-  }
+export function findRealClaude(configured: string, env: Env, self: string): Found {
+  const options = {
+    command: "claude",
+    configured,
+    setting: "claude.path (FICTA_REAL_CLAUDE)",
+    title: "Claude Code",
+    env,
+    self,
+  };
+  const found = findExecutable(options);
+  if (found.path !== null || configured) return found;
+  const local = join(userHome(env), ".local", "bin");
+  const again = findExecutable({ ...options, env: { ...env, PATH: local } });
+  return again.path !== null ? again : found;
 }

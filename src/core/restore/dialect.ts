@@ -143,6 +143,8 @@ export class DialectIndex {
   readonly announced: readonly string[];
   readonly calls: readonly CallShape[];
   readonly verbatim: ReadonlySet<string>;
+  /** Fields that hold a call's input as a JSON object (`calls[].input: "object"`). */
+  readonly objectInputFields: ReadonlySet<string>;
   /** Fields that name the item a part belongs to (their string values are read in JSON). */
   readonly itemFields: ReadonlySet<string>;
   /** Delta types by the character where they first differ, most frequent (first listed) first. */
@@ -169,6 +171,9 @@ export class DialectIndex {
     this.announced = dialect.announcements.flatMap((a) => a.types.map((t) => `"${t}"`));
     this.calls = dialect.calls;
     this.verbatim = new Set(dialect.verbatim ?? []);
+    this.objectInputFields = new Set(
+      dialect.calls.filter((c) => c.input === "object").map((c) => c.field),
+    );
     this.itemFields = new Set(dialect.deltas.map((d) => d.item[0]));
     const types = [...this.deltas.keys()];
     this.#charAt = distinguishingIndex(types);

@@ -21,9 +21,18 @@ interface Frame {
   type: string;
   name: string;
   itemId: string;
+  /** Whether this container is inside a call's object input (`calls[].input: "object"`). */
+  inInput: boolean;
   /** [start, end, key] of strings in this container that hold something surrogate-shaped. */
   strings: [number, number, string][];
 }
+
+/**
+ * Marks a string of an object input moved up to the call's frame (`INPUT + field`, the input's
+ * top-level field, "" for a string nested deeper): its landing is known once the call's type and
+ * name are, whatever their order.
+ */
+const INPUT = "\0input:";
 
 interface Edit {
   start: number;
@@ -62,6 +71,12 @@ export function deltaSpot(delta: DeltaEvent, toolName: string, dialect: DialectI
 /** Where a string of `frame` under `key` lands. */
 function spotFor(key: string, frame: Frame, depth: number, json: RestoreJson): Spot {
   const { dialect, eventType, toolName } = json;
+  if (key.startsWith(INPUT)) {
+    const call = dialect.calls.find((c) => c.input === "object" && c.type === frame.type);
+    if (!call) return TEXT;
+    const syntax = dialect.fieldSyntaxes(frame.name)?.[key.slice(INPUT.length)];
+    return { landing: Landing.Json, tool: true, literal: syntax && literalContext(syntax) };
+  }
   for (const call of dialect.calls) {
     if (key !== call.field) continue;
     if (frame.type === call.type) return inputSpot(call.input, frame.name, dialect);
@@ -123,6 +138,8 @@ export function restoreJson(json: RestoreJson): string | undefined {
       }
       i = end;
     } else if (c === 0x7b || c === 0x5b) {
+      const parent = stack.at(-1);
+      const parentKey = parent?.object ? parent.key : "";
       stack.push({
         object: c === 0x7b,
         awaitingKey: c === 0x7b,
@@ -130,11 +147,22 @@ export function restoreJson(json: RestoreJson): string | undefined {
         type: "",
         name: "",
         itemId: "",
+        inInput: (parent?.inInput ?? false) || (parent?.object === true &&
+          dialect.objectInputFields.has(parentKey)),
         strings: [],
       });
     } else if (c === 0x7d || c === 0x5d) {
       const frame = stack.pop();
       if (!frame || dialect.verbatim.has(frame.type)) continue;
+      const parent = stack.at(-1);
+      if (frame.inInput && parent) {
+        // Settled with the call (or as plain text if the parent turns out not to be one).
+        const root = !parent.inInput;
+        for (const [start, end, key] of frame.strings) {
+          parent.strings.push([start, end, INPUT + (root && !key.startsWith(INPUT) ? key : "")]);
+        }
+        continue;
+      }
       for (const [start, end, key] of frame.strings) {
         settle(start, end, spotFor(key, frame, stack.length + 1, json));
       }

@@ -1,0 +1,143 @@
+/**
+ * Anthropic's Claude Code CLI as an agent ficta launches (measured with 2.1.332; the facts are in
+ * docs/claude-refusals.md and the comments of each file):
+ *
+ * - `about.ts`: name, title and the `ficta --help` line (the catalog reads only this).
+ * - `claude.ts`: its logins, the child's environment (base URL, token header, NO_PROXY,
+ *   non-essential traffic off), which commands make no model call, which ficta refuses, the
+ *   real executable.
+ * - `settings-files.ts`: settings files whose `env` would move the base URL, and the
+ *   `--settings` that takes the route back for one launch (no file written).
+ * - `credentials.ts`: ~/.claude/.credentials.json as a credential source always protected.
+ * - `proxy.ts`, `refusal.ts`: its routes and how a refusal reaches its user (451).
+ * - `wire.ts`: the Messages API events restore reads.
+ * - `doctor.ts`, `help.ts`: its part of `ficta doctor`, and `ficta help claude`.
+ *
+ * ```ts
+ * import { claude } from "./agents/claude/mod.ts";
+ * claude.isPassthrough(["--version"]); // true
+ * ```
+ */
+import type { Env } from "../../config/paths.ts";
+import type { CredentialFile } from "../../registry/found.ts";
+import type { Agent } from "../agent.ts";
+import { claudeAbout } from "./about.ts";
+import {
+  childEnv,
+  CREDENTIAL_ENV,
+  credentialsPath,
+  describeAuthMode,
+  detectAuthMode,
+  type Endpoint,
+  findRealClaude,
+  INSTALL_HINT,
+  isPassthrough,
+  refusal,
+  settingsArguments,
+} from "./claude.ts";
+import { credentialsIn } from "./credentials.ts";
+import { claudeProxy } from "./proxy.ts";
+import { findSettings, routeBackNote, settingsPlan } from "./settings-files.ts";
+import { messagesDialect } from "./wire.ts";
+import { readFileSync } from "node:fs";
+
+/** ~/.claude/.credentials.json (a Claude account login): always protected, stored, watched. */
+export const claudeCredentialsFile: CredentialFile = {
+  agent: "claude",
+  path: credentialsPath,
+  read(env: Env) {
+    const path = credentialsPath(env);
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      return {
+        kind: "claude",
+        name: "claude .credentials.json",
+        status: code === "ENOENT" ? "not found" : "error",
+        found: [],
+        skipped: {},
+        ...(code === "ENOENT" ? {} : { error: `${path}: cannot read (${code ?? "error"})` }),
+      };
+    }
+    return {
+      kind: "claude",
+      name: "claude .credentials.json",
+      status: "loaded",
+      found: credentialsIn(text),
+      skipped: {},
+    };
+  },
+};
+
+/** A placeholder endpoint: what the settings plan needs to know before the proxy exists. */
+function planFor(args: string[], env: Env, cwd: string, endpoint: Endpoint) {
+  const given = settingsArguments(args);
+  const findings = findSettings(cwd, env, given);
+  return settingsPlan(
+    findings,
+    childEnv(env, endpoint),
+    endpoint,
+    given.some((g) => g.flag === "--settings"),
+  );
+}
+const BEFORE_LAUNCH: Endpoint = {
+  kind: "tcp",
+  origin: "http://127.0.0.1:0",
+  tokenHeader: "x-ficta-token",
+  token: "",
+};
+
+export const claude: Agent = {
+  ...claudeAbout,
+  executables: { posix: "claude", windows: "claude.cmd" },
+
+  installHint: INSTALL_HINT,
+  pathVariable: "FICTA_REAL_CLAUDE",
+  configuredPath: (settings) => settings.claude.path,
+  configuredPathFromEnv: (env: Env) => env.FICTA_CLAUDE_PATH || env.FICTA_REAL_CLAUDE || "",
+  find: findRealClaude,
+
+  isPassthrough,
+  refusal: ({ args, env, cwd }) => {
+    const plain = refusal(args, env);
+    if (plain) return Promise.resolve(plain);
+    const plan = planFor(args, env, cwd, BEFORE_LAUNCH);
+    return Promise.resolve(plan.kind === "refuse" ? plan.reason : undefined);
+  },
+  warnings({ args, env, cwd }) {
+    const plan = planFor(args, env, cwd, BEFORE_LAUNCH);
+    return plan.kind === "route-back" ? [routeBackNote(plan.files)] : [];
+  },
+
+  unixSocket: true,
+  tokenVariable: "ANTHROPIC_CUSTOM_HEADERS",
+  child: ({ executable, args, env, cwd, origin, socket, token, tokenHeader }) => {
+    const endpoint: Endpoint = socket === undefined
+      ? { kind: "tcp", origin, tokenHeader, token }
+      : { kind: "unix", socket, tokenHeader, token };
+    const plan = planFor(args, env, cwd, endpoint);
+    return {
+      command: [executable, ...(plan.kind === "route-back" ? plan.args : []), ...args],
+      env: childEnv(env, endpoint),
+    };
+  },
+  routeLine: ({ env, settings, origin }) => {
+    const mode = detectAuthMode(env);
+    const login = mode === "none"
+      ? "no login ficta can see (Claude Code asks, or uses its own keychain login)"
+      : describeAuthMode(mode);
+    return `claude: ${login}; model requests -> ${origin} -> ${settings.upstream.anthropic}`;
+  },
+  afterExit: () => Promise.resolve(undefined),
+
+  credentialFiles: [claudeCredentialsFile],
+  credentialNames: new Set(CREDENTIAL_ENV),
+
+  help: async () => (await import("./help.ts")).claudeHelp(),
+  doctor: async (context) => (await import("./doctor.ts")).claudeChecks(context),
+
+  proxy: claudeProxy,
+  dialect: messagesDialect,
+};
