@@ -41,31 +41,31 @@ export const commands: Command[] = [
   ...catalog.map(agentCommand),
   {
     name: "install",
-    summary: "Make `codex` run through ficta: a shim in ~/.ficta/bin, first on PATH.",
+    summary: "Make `codex` and `claude` run through ficta: shims in ~/.ficta/bin, first on PATH.",
     usage: "ficta install [--dir DIR] [--force] [--no-shell]",
     load: () => import("./install.ts"),
   },
   {
     name: "uninstall",
-    summary: "Remove ficta's codex shim and PATH blocks (config, key and logs are kept).",
+    summary: "Remove ficta's shims and PATH blocks (config, key and logs are kept).",
     usage: "ficta uninstall [--dir DIR]",
     load: () => import("./uninstall.ts"),
   },
   {
     name: "disable",
-    summary: "Let `codex` run the real Codex untouched until `ficta enable`.",
+    summary: "Let `codex` and `claude` run the real agents untouched until `ficta enable`.",
     usage: "ficta disable   (FICTA_DISABLE=1 bypasses ficta for one run)",
     load: () => import("./disable.ts"),
   },
   {
     name: "enable",
-    summary: "Undo `ficta disable`: `codex` runs through ficta again.",
+    summary: "Undo `ficta disable`: `codex` and `claude` run through ficta again.",
     usage: "ficta enable",
     load: () => import("./enable.ts"),
   },
   {
     name: "setup",
-    summary: "Choose what to protect, write ~/.ficta/config.toml and install the shim.",
+    summary: "Choose what to protect, write ~/.ficta/config.toml and install the shims.",
     usage: "ficta setup [--yes] [--no-install]   (--yes takes every default without asking)",
     load: () => import("./setup.ts"),
   },
@@ -79,8 +79,8 @@ export const commands: Command[] = [
   },
   {
     name: "doctor",
-    summary: "Check that protection works here: config, Codex, shim, live self-test.",
-    usage: "ficta doctor [codex] [--json]   (exit 0: all good, 1: a problem)",
+    summary: "Check that protection works here: config, the agents, shims, live self-test.",
+    usage: "ficta doctor [codex|claude] [--json]   (exit 0: all good, 1: a problem)",
     load: () => import("./doctor.ts"),
   },
 ];
