@@ -285,3 +285,44 @@ describe("ficta claude refusals and round trips", () => {
     for (const request of received) expect(findLeaks(outgoing(request), all)).toEqual([]);
   }, TIMEOUT + 10_000);
 });
+
+describe("ficta claude launch rules", () => {
+  test("a settings.json base URL is taken back for the launch, said, no file written", async () => {
+    const dirs = tempDirs("claude-settings");
+    const secrets = writeProjectSecrets(dirs.project);
+    const settingsDir = join(dirs.home, ".claude");
+    mkdirSync(settingsDir, { recursive: true });
+    // A base URL nobody listens on: traffic that followed it would never reach the mock.
+    const settings = JSON.stringify({ env: { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" } });
+    writeFileSync(join(settingsDir, "settings.json"), settings);
+    const script = (body: Parameters<typeof toolResults>[0]): Block[] =>
+      toolResults(body).length === 0
+        ? [{ type: "tool_use", name: "Bash", input: { command: "cat .env" } }]
+        : [{ type: "text", text: "routed" }];
+    const { result, received } = await launch(dirs, script, {
+      ANTHROPIC_API_KEY: fakeCredential("api-key"),
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("takes the route back for this launch with --settings");
+    expect(received.map((r) => r.url)).toEqual(Array(2).fill("/v1/messages?beta=true"));
+    expect(readFileSync(join(settingsDir, "settings.json"), "utf8")).toBe(settings);
+    const all = secrets.map((s) => ({ name: s.name, value: s.value }));
+    for (const request of received) expect(findLeaks(outgoing(request), all)).toEqual([]);
+  }, TIMEOUT + 10_000);
+
+  test("commands that make no model call run the real Claude Code untouched", async () => {
+    const dirs = tempDirs("claude-passthrough");
+    const version = await run([...fictaCommand(), "claude", "--version"], {
+      cwd: dirs.project,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: dirs.home,
+        FICTA_HOME: dirs.fictaHome,
+        FICTA_REAL_CLAUDE: REAL_CLAUDE,
+      },
+    });
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe("2.1.332 (Claude Code)");
+    expect(version.stderr).toBe("");
+  }, TIMEOUT + 10_000);
+});
