@@ -108,7 +108,18 @@ export const claude: Agent = {
   },
   warnings({ args, env, cwd }) {
     const plan = planFor(args, env, cwd, BEFORE_LAUNCH);
-    return plan.kind === "route-back" ? [routeBackNote(plan.files)] : [];
+    const out = plan.kind === "route-back" ? [routeBackNote(plan.files)] : [];
+    // The user's own gateway: ficta takes the base URL for the launch and forwards to
+    // upstream.anthropic, which is where the requests then go (the URL is not printed: it may
+    // carry a credential).
+    if (env.ANTHROPIC_BASE_URL && !env.FICTA_ANTHROPIC_UPSTREAM) {
+      out.push(
+        "ANTHROPIC_BASE_URL is set: for this launch Claude Code talks to ficta, which forwards to " +
+          "upstream.anthropic; set FICTA_ANTHROPIC_UPSTREAM (or upstream.anthropic) to your " +
+          "gateway to keep using it",
+      );
+    }
+    return out;
   },
 
   unixSocket: true,

@@ -207,3 +207,18 @@ describe("finding the real claude", () => {
       }]);
   });
 });
+
+describe("the claude agent's launch warnings", () => {
+  test("a base URL of the user's own is named, never printed", async () => {
+    const { claude } = await import("../../../src/agents/claude/mod.ts");
+    const gateway = "https://user:pw@gateway.example";
+    const lines = claude.warnings({
+      args: [],
+      env: { HOME: dir, ANTHROPIC_BASE_URL: gateway },
+      cwd: dir,
+    });
+    expect(lines.join("\n")).toContain("ANTHROPIC_BASE_URL is set");
+    expect(lines.join("\n")).not.toContain("gateway.example");
+    expect(claude.warnings({ args: [], env: { HOME: dir }, cwd: dir })).toEqual([]);
+  });
+});
