@@ -1,15 +1,15 @@
 /**
- * Claude Code's own credentials: always protected values, whatever the registry settings. An
- * agent that runs `cat ~/.claude/.credentials.json` or `env` would otherwise send its refresh
- * token or API key to the model. The `x-api-key` / `authorization` headers Claude Code builds
+ * Claude Code's own login file: always protected values, whatever the registry settings. An
+ * agent that runs `cat ~/.claude/.credentials.json` would otherwise send its refresh token to the
+ * model. (The credential variables are registered from the environment; `Agent.credentialNames`.) The `x-api-key` / `authorization` headers Claude Code builds
  * from them are forwarded untouched (only bodies, queries and non-auth headers are redacted).
  */
 import { readFileSync } from "node:fs";
 import type { Env } from "../../config/paths.ts";
-import type { Found, SourceOutput } from "../../registry/found.ts";
-import { CREDENTIAL_ENV, credentialsPath } from "./claude.ts";
+import type { CredentialFile, Found, SourceOutput } from "../../registry/found.ts";
+import { credentialsPath } from "./claude.ts";
 
-export const CLAUDE_CREDENTIALS_SOURCE = "claude credentials";
+export const CLAUDE_CREDENTIALS_SOURCE = "claude .credentials.json";
 
 /** Every credential-looking string of a .credentials.json text (tokens, not scopes or dates). */
 export function credentialsIn(text: string): Found[] {
@@ -37,29 +37,26 @@ export function credentialsIn(text: string): Found[] {
   return found;
 }
 
-/** The login file's tokens and the credential variables set for this launch. */
-export function readClaudeCredentials(env: Env): SourceOutput {
-  const output: SourceOutput = {
-    kind: "codex", // "agent credentials": protected whatever the lists say (see registry/index.ts)
-    name: CLAUDE_CREDENTIALS_SOURCE,
-    status: "loaded",
-    found: [],
-    skipped: {},
-  };
-  for (const name of CREDENTIAL_ENV) {
-    const value = env[name]?.trim();
-    if (value) output.found.push({ name, value });
-  }
-  const path = credentialsPath(env);
-  try {
-    output.found.push(...credentialsIn(readFileSync(path, "utf8")));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT") {
-      output.status = "error";
-      output.error = `${path}: cannot read (${code ?? "error"})`;
+/** ~/.claude/.credentials.json (a Claude account login): always protected, stored, watched. */
+export const claudeCredentialsFile: CredentialFile = {
+  agent: "claude",
+  path: credentialsPath,
+  read(env: Env): SourceOutput {
+    const path = credentialsPath(env);
+    const output: SourceOutput = {
+      kind: "claude",
+      name: CLAUDE_CREDENTIALS_SOURCE,
+      status: "loaded",
+      found: [],
+      skipped: {},
+    };
+    try {
+      output.found = credentialsIn(readFileSync(path, "utf8"));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      output.status = code === "ENOENT" ? "not found" : "error";
+      if (code !== "ENOENT") output.error = `${path}: cannot read (${code ?? "error"})`;
     }
-  }
-  if (output.found.length === 0 && output.status === "loaded") output.status = "not found";
-  return output;
-}
+    return output;
+  },
+};

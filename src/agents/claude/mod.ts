@@ -19,13 +19,11 @@
  * ```
  */
 import type { Env } from "../../config/paths.ts";
-import type { CredentialFile } from "../../registry/found.ts";
 import type { Agent } from "../agent.ts";
 import { claudeAbout } from "./about.ts";
 import {
   childEnv,
   CREDENTIAL_ENV,
-  credentialsPath,
   describeAuthMode,
   detectAuthMode,
   type Endpoint,
@@ -35,41 +33,10 @@ import {
   refusal,
   settingsArguments,
 } from "./claude.ts";
-import { credentialsIn } from "./credentials.ts";
+import { claudeCredentialsFile } from "./credentials.ts";
 import { claudeProxy } from "./proxy.ts";
 import { findSettings, routeBackNote, settingsPlan } from "./settings-files.ts";
 import { messagesDialect } from "./wire.ts";
-import { readFileSync } from "node:fs";
-
-/** ~/.claude/.credentials.json (a Claude account login): always protected, stored, watched. */
-export const claudeCredentialsFile: CredentialFile = {
-  agent: "claude",
-  path: credentialsPath,
-  read(env: Env) {
-    const path = credentialsPath(env);
-    let text: string;
-    try {
-      text = readFileSync(path, "utf8");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      return {
-        kind: "claude",
-        name: "claude .credentials.json",
-        status: code === "ENOENT" ? "not found" : "error",
-        found: [],
-        skipped: {},
-        ...(code === "ENOENT" ? {} : { error: `${path}: cannot read (${code ?? "error"})` }),
-      };
-    }
-    return {
-      kind: "claude",
-      name: "claude .credentials.json",
-      status: "loaded",
-      found: credentialsIn(text),
-      skipped: {},
-    };
-  },
-};
 
 /** A placeholder endpoint: what the settings plan needs to know before the proxy exists. */
 function planFor(args: string[], env: Env, cwd: string, endpoint: Endpoint) {

@@ -5,7 +5,8 @@
  * calls go straight to Anthropic, measured); and a refusal is a 451 in Anthropic's error shape,
  * which Claude Code shows once, verbatim, without retrying (docs/claude-refusals.md).
  */
-import { isPlainPath, type ProxyAgent, upstreamUrl } from "../../proxy/mod.ts";
+import type { ProxyAgent } from "../../proxy/mod.ts";
+import { resolveClaudeRoute } from "./routes.ts";
 import { claudeRefusal } from "./refusal.ts";
 import { signedBlocks } from "./signed.ts";
 
@@ -17,26 +18,8 @@ export interface ClaudeUpstreams {
 export const claudeProxy: ProxyAgent<ClaudeUpstreams> = {
   client: "Claude Code",
   upstreams: (settings) => ({ anthropic: settings.upstream.anthropic }),
-  route: ({ method, pathname }, upstreams) => {
-    if (method !== "POST" || !isPlainPath(pathname)) return null;
-    if (pathname === "/v1/messages") {
-      return {
-        name: "anthropic",
-        kind: "turn",
-        upstream: upstreamUrl(upstreams.anthropic, pathname),
-        provider: true,
-      };
-    }
-    if (pathname === "/v1/messages/count_tokens") {
-      return {
-        name: "anthropic",
-        kind: "housekeeping",
-        upstream: upstreamUrl(upstreams.anthropic, pathname),
-        provider: true,
-      };
-    }
-    return null;
-  },
+  route: ({ method, pathname }, upstreams) =>
+    resolveClaudeRoute(method, pathname, upstreams.anthropic),
   tokenless: () => false,
   identityHeaders: new Set(["x-api-key", "authorization"]),
   upstreamSettings: ["upstream.anthropic"],

@@ -10,7 +10,7 @@ import {
   refusal,
   settingsArguments,
 } from "../../../src/agents/claude/claude.ts";
-import { credentialsIn, readClaudeCredentials } from "../../../src/agents/claude/credentials.ts";
+import { claudeCredentialsFile, credentialsIn } from "../../../src/agents/claude/credentials.ts";
 import { resolveClaudeRoute } from "../../../src/agents/claude/routes.ts";
 import { claudeRefusal } from "../../../src/agents/claude/refusal.ts";
 
@@ -110,7 +110,7 @@ describe("auth and credentials", () => {
     expect(detectAuthMode({ HOME: dir, CLAUDE_CONFIG_DIR: config })).toBe("subscription");
   });
 
-  test("the login file's tokens and the auth variables are protected values", () => {
+  test("the login file's tokens are protected values", () => {
     const text = JSON.stringify({
       claudeAiOauth: {
         accessToken: "sk-ant-oat01-AAAA1111BBBB2222CCCC",
@@ -127,16 +127,13 @@ describe("auth and credentials", () => {
     const config = join(dir, "cfg2");
     mkdirSync(config);
     writeFileSync(join(config, ".credentials.json"), text);
-    const output = readClaudeCredentials({
-      CLAUDE_CONFIG_DIR: config,
-      ANTHROPIC_API_KEY: "sk-ant-api03-XYZ",
-    });
+    const output = claudeCredentialsFile.read({ CLAUDE_CONFIG_DIR: config });
+    expect(output.kind).toBe("claude");
     expect(output.found.map((f) => f.name)).toEqual([
-      "ANTHROPIC_API_KEY",
       "claude claudeAiOauth.accessToken",
       "claude claudeAiOauth.refreshToken",
     ]);
-    expect(readClaudeCredentials({ HOME: join(dir, "nowhere") }).status).toBe("not found");
+    expect(claudeCredentialsFile.read({ HOME: join(dir, "nowhere") }).status).toBe("not found");
   });
 });
 
