@@ -72,6 +72,17 @@ export type Endpoint =
   | { kind: "unix"; socket: string; tokenHeader: string; token: string }
   | { kind: "tcp"; origin: string; tokenHeader: string; token: string };
 
+/**
+ * The endpoint a launch on this platform will have, before the proxy exists (for the checks that
+ * run first: refusals, warnings, doctor). The session serves a Unix socket wherever there is one.
+ */
+export function plannedEndpoint(platform: string = process.platform): Endpoint {
+  const token = { tokenHeader: "x-ficta-token", token: "" };
+  return platform === "win32"
+    ? { kind: "tcp", origin: "http://127.0.0.1:0", ...token }
+    : { kind: "unix", socket: "proxy.sock", ...token };
+}
+
 /** The base URL Claude Code is given with a Unix socket (measured: it sends `Host: localhost`). */
 export const UNIX_BASE_URL = "http://localhost";
 

@@ -14,7 +14,7 @@ import {
   refusal,
 } from "./claude.ts";
 import { findSettings, routeBackNote, settingsPlan } from "./settings-files.ts";
-import { childEnv, type Endpoint } from "./claude.ts";
+import { childEnv, plannedEndpoint } from "./claude.ts";
 
 async function version(path: string, timeoutMs: number): Promise<string | null> {
   try {
@@ -58,12 +58,7 @@ export async function claudeChecks(context: DoctorContext): Promise<AgentChecks>
   const upstreams = check("upstreams", "ok", "https only, plain http only to loopback", [
     `anthropic: ${upstream} (${upstream === defaults().upstream.anthropic ? "default" : "custom"})`,
   ]);
-  const endpoint: Endpoint = {
-    kind: "tcp",
-    origin: "http://127.0.0.1:0",
-    tokenHeader: "x",
-    token: "",
-  };
+  const endpoint = plannedEndpoint();
   const plan = settingsPlan(findSettings(cwd, env, []), childEnv(env, endpoint), endpoint, false);
   const refused = refusal([], env);
   const around = refused

@@ -30,6 +30,7 @@ import {
   findRealClaude,
   INSTALL_HINT,
   isPassthrough,
+  plannedEndpoint,
   refusal,
   settingsArguments,
 } from "./claude.ts";
@@ -38,7 +39,7 @@ import { claudeProxy } from "./proxy.ts";
 import { findSettings, routeBackNote, settingsPlan } from "./settings-files.ts";
 import { messagesDialect } from "./wire.ts";
 
-/** A placeholder endpoint: what the settings plan needs to know before the proxy exists. */
+/** What ficta does about the settings layers of this launch (see settings-files.ts). */
 function planFor(args: string[], env: Env, cwd: string, endpoint: Endpoint) {
   const given = settingsArguments(args);
   const findings = findSettings(cwd, env, given);
@@ -49,12 +50,6 @@ function planFor(args: string[], env: Env, cwd: string, endpoint: Endpoint) {
     given.some((g) => g.flag === "--settings"),
   );
 }
-const BEFORE_LAUNCH: Endpoint = {
-  kind: "tcp",
-  origin: "http://127.0.0.1:0",
-  tokenHeader: "x-ficta-token",
-  token: "",
-};
 
 export const claude: Agent = {
   ...claudeAbout,
@@ -70,11 +65,11 @@ export const claude: Agent = {
   refusal: ({ args, env, cwd }) => {
     const plain = refusal(args, env);
     if (plain) return Promise.resolve(plain);
-    const plan = planFor(args, env, cwd, BEFORE_LAUNCH);
+    const plan = planFor(args, env, cwd, plannedEndpoint());
     return Promise.resolve(plan.kind === "refuse" ? plan.reason : undefined);
   },
   warnings({ args, env, cwd }) {
-    const plan = planFor(args, env, cwd, BEFORE_LAUNCH);
+    const plan = planFor(args, env, cwd, plannedEndpoint());
     const out = plan.kind === "route-back" ? [routeBackNote(plan.files)] : [];
     // The user's own gateway: ficta takes the base URL for the launch and forwards to
     // upstream.anthropic, which is where the requests then go (the URL is not printed: it may

@@ -124,3 +124,12 @@ describe("settings files that move Claude Code's traffic", () => {
     expect(settingsPlan(socketOnly, childEnv(env, unix), unix, false).kind).toBe("route-back");
   });
 });
+
+describe("the planned endpoint", () => {
+  test("a Unix socket except on Windows, so early checks agree with the launch", async () => {
+    const { plannedEndpoint } = await import("../../../src/agents/claude/claude.ts");
+    expect(plannedEndpoint("linux").kind).toBe("unix");
+    expect(plannedEndpoint("darwin").kind).toBe("unix");
+    expect(plannedEndpoint("win32").kind).toBe("tcp");
+  });
+});
