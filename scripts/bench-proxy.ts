@@ -68,6 +68,8 @@ interface Launch {
   values: number;
   /** Values the stand-in's sessions carry (default: the registered ones). */
   bodyValues?: number;
+  /** The agent ficta launches (default codex): `ficta claude -p` speaks the Messages API. */
+  agent?: "codex" | "claude";
   cases: (FixedCase | SessionCase)[];
 }
 
@@ -122,14 +124,32 @@ const LAUNCHES: Launch[] = [
       steady: n(30, 8),
     }],
   },
+  // Claude Code's Messages API (issue 16), over ficta's Unix socket: the same sizes and targets.
+  {
+    name: "claude, 100 values",
+    agent: "claude",
+    via: "binary",
+    values: 100,
+    cases: [fixed("50 KB", 50 * KB, n(300, 60))],
+  },
+  {
+    name: "claude, 1000 values",
+    agent: "claude",
+    via: "binary",
+    values: 1000,
+    cases: [fixed("500 KB", 500 * KB, n(100, 25)), fixed("5 MB", 5 * MB, n(30, 8))],
+  },
 ];
 
-/** Targets from issue 13: added p50 per row, by launch and case label. */
+/** Targets from issue 13: added p50 per row, by launch and case label (Messages rows alike). */
 const TARGETS: Record<string, number> = {
   "100 values|50 KB": 0.7,
   "100 values|50 KB, JSON answer": 0.7,
   "1000 values|500 KB": 5,
   "1000 values|5 MB": 40,
+  "claude, 100 values|50 KB": 0.7,
+  "claude, 1000 values|500 KB": 5,
+  "claude, 1000 values|5 MB": 40,
 };
 
 async function firstLine(stream: ReadableStream<Uint8Array>): Promise<string> {
@@ -168,13 +188,17 @@ async function run(launch: Launch, work: string, origin: string): Promise<CaseRe
     FICTA_HOME: join(dir, "ficta-home"),
     FICTA_SURROGATE_KEY: "ab".repeat(32),
     FICTA_REAL_CODEX: standIn,
+    FICTA_REAL_CLAUDE: standIn,
     FICTA_OPENAI_UPSTREAM: origin,
+    FICTA_ANTHROPIC_UPSTREAM: origin,
     BENCH_JOB: jobFile,
     // Read by Bun itself, compiled binaries included.
     ...(profile ? { BUN_OPTIONS: `--cpu-prof-md --cpu-prof-dir=${resolve(profile)}` } : {}),
   };
   const argv = launch.via === "binary"
-    ? [BINARY, "codex", "exec", "--skip-git-repo-check", "bench"]
+    ? launch.agent === "claude"
+      ? [BINARY, "claude", "-p", "bench"]
+      : [BINARY, "codex", "exec", "--skip-git-repo-check", "bench"]
     : [process.execPath, join(HERE, "identity-host.ts"), standIn, "exec", "bench"];
   // stderr is a file, read afterwards: a terminal-like sink (ficta stays silent, as under the TUI).
   const errFile = join(dir, "stderr.txt");

@@ -112,9 +112,14 @@ function canonical(answer: string): string {
     const data = block.split("\n").find((line) => line.startsWith("data: "));
     if (!data) continue;
     const event = JSON.parse(data.slice(6));
-    if (typeof event.delta === "string") {
-      const key = `${event.type}#${event.output_index}`;
-      deltas.set(key, (deltas.get(key) ?? "") + event.delta);
+    // Messages API (Claude Code): the pieces of each content block, by index.
+    const piece = event.type === "content_block_delta"
+      ? event.delta.text ?? event.delta.partial_json ?? event.delta.thinking ??
+        event.delta.signature
+      : undefined;
+    if (typeof event.delta === "string" || typeof piece === "string") {
+      const key = `${event.type}#${event.output_index ?? event.index}#${event.delta?.type ?? ""}`;
+      deltas.set(key, (deltas.get(key) ?? "") + (piece ?? event.delta));
     } else events.push(JSON.stringify(event));
   }
   return JSON.stringify([events, [...deltas]]);
@@ -127,6 +132,32 @@ function config(args: string[], key: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Where a request goes: through the proxy (maybe over a Unix socket) or straight upstream. */
+interface Target {
+  url: string;
+  headers: Record<string, string>;
+  unix?: string;
+}
+
+/**
+ * Launched by `ficta claude`: the proxy as Claude Code finds it, the base URL (over the Unix
+ * socket when one is given) and the custom headers (ficta's token among them).
+ */
+function claudeProvider(env: Record<string, string | undefined>): Target | undefined {
+  const base = env.ANTHROPIC_BASE_URL;
+  if (!base) return undefined;
+  const headers: Record<string, string> = {};
+  for (const line of (env.ANTHROPIC_CUSTOM_HEADERS ?? "").split("\n")) {
+    const at = line.indexOf(":");
+    if (at > 0) headers[line.slice(0, at).trim()] = line.slice(at + 1).trim();
+  }
+  return {
+    url: `${base}/v1/messages?beta=true`,
+    headers,
+    ...(env.ANTHROPIC_UNIX_SOCKET ? { unix: env.ANTHROPIC_UNIX_SOCKET } : {}),
+  };
 }
 
 /** The proxy's base URL and the token header, exactly as Codex derives them from its config. */
@@ -146,24 +177,42 @@ function provider(args: string[]): { base: string; headers: Record<string, strin
 async function main() {
   const job = JSON.parse(readFileSync(process.env.BENCH_JOB!, "utf8")) as Job;
   const secrets = JSON.parse(readFileSync(job.secretsFile, "utf8")) as BenchSecret[];
-  const { base, headers: providerHeaders } = provider(process.argv.slice(2));
-  const common = {
-    authorization: "Bearer bench-not-a-real-key",
-    "content-type": "application/json",
-    accept: "text/event-stream",
-    originator: "codex_exec",
-    "user-agent": "codex_exec/0.171.0 (Linux; x86_64) bench",
-    "session-id": "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
-    "x-codex-turn-metadata": '{"request_kind":"turn","thread_source":"user"}',
-  };
+  const claude = claudeProvider(process.env);
+  const proxied: Target = claude ?? (() => {
+    const { base, headers } = provider(process.argv.slice(2));
+    return { url: `${base}/responses`, headers };
+  })();
+  const directUrl = claude
+    ? `${job.upstream}/v1/messages?beta=true`
+    : `${job.upstream}/v1/responses`;
+  const common: Record<string, string> = claude
+    ? {
+      "x-api-key": "sk-ant-bench-not-a-real-key",
+      "content-type": "application/json",
+      accept: "application/json",
+      "anthropic-version": "2023-06-01",
+      "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14",
+      "user-agent": "claude-cli/2.1.332 (external, cli) bench",
+      "x-app": "cli",
+    }
+    : {
+      authorization: "Bearer bench-not-a-real-key",
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      originator: "codex_exec",
+      "user-agent": "codex_exec/0.171.0 (Linux; x86_64) bench",
+      "session-id": "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+      "x-codex-turn-metadata": '{"request_kind":"turn","thread_source":"user"}',
+    };
 
   async function roundTrip(
     url: string,
     headers: Record<string, string>,
     body: Uint8Array<ArrayBuffer>,
+    unix?: string,
   ) {
     const started = performance.now();
-    const res = await fetch(url, { method: "POST", headers, body });
+    const res = await fetch(url, { method: "POST", headers, body, ...(unix ? { unix } : {}) });
     const text = await res.text();
     const ms = performance.now() - started;
     if (res.status !== 200) {
@@ -175,8 +224,8 @@ async function main() {
   /** One body both ways, alternating which goes first; returns the two times. */
   async function pair(body: Uint8Array<ArrayBuffer>, answer: string, first: boolean) {
     const h = { ...common, [ANSWER_HEADER]: answer };
-    const viaProxy = () => roundTrip(`${base}/responses`, { ...h, ...providerHeaders }, body);
-    const direct = () => roundTrip(`${job.upstream}/v1/responses`, h, body);
+    const viaProxy = () => roundTrip(proxied.url, { ...h, ...proxied.headers }, body, proxied.unix);
+    const direct = () => roundTrip(directUrl, h, body);
     const d1 = first ? await direct() : null;
     const p = await viaProxy();
     const d = d1 ?? await direct();

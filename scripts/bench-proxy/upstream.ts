@@ -87,6 +87,63 @@ export function sseAnswer(lines: string[]): string {
   return out.join("");
 }
 
+/**
+ * The same answer as the Anthropic Messages API streams it (Claude Code): text deltas, then a Bash
+ * tool call whose input streams as `partial_json` cut at odd places, mid-escape included.
+ */
+export function messagesSseAnswer(lines: string[]): string {
+  const text = `Here is what I found:\n${lines.join("\n")}\nNothing else stands out.`;
+  const value = lines[0]?.split("=")[1] ?? "none";
+  const input = JSON.stringify({
+    command: `curl -sS -H 'X-Key: ${value}' https://api.example.test/`,
+    description: "Check the key",
+  });
+  const start = {
+    id: "msg_bench",
+    type: "message",
+    role: "assistant",
+    model: "claude-bench",
+    content: [],
+    stop_reason: null,
+    usage: { input_tokens: 1, output_tokens: 1 },
+  };
+  const out = [
+    event("message_start", { message: start }),
+    event("content_block_start", {
+      index: 0,
+      content_block: { type: "thinking", thinking: "", signature: "" },
+    }),
+    event("content_block_delta", {
+      index: 0,
+      delta: { type: "thinking_delta", thinking: "Let me look at the keys." },
+    }),
+    event("content_block_delta", {
+      index: 0,
+      delta: { type: "signature_delta", signature: "EqQBCkYIARgC".padEnd(400, "x") },
+    }),
+    event("content_block_stop", { index: 0 }),
+    event("content_block_start", { index: 1, content_block: { type: "text", text: "" } }),
+    ...deltas(text).map((piece) =>
+      event("content_block_delta", { index: 1, delta: { type: "text_delta", text: piece } })
+    ),
+    event("content_block_stop", { index: 1 }),
+    event("content_block_start", {
+      index: 2,
+      content_block: { type: "tool_use", id: "toolu_bench", name: "Bash", input: {} },
+    }),
+    ...deltas(input).map((piece) =>
+      event("content_block_delta", {
+        index: 2,
+        delta: { type: "input_json_delta", partial_json: piece },
+      })
+    ),
+    event("content_block_stop", { index: 2 }),
+    event("message_delta", { delta: { stop_reason: "tool_use" }, usage: { output_tokens: 1 } }),
+    event("message_stop", {}),
+  ];
+  return out.join("");
+}
+
 export function jsonAnswer(lines: string[]): string {
   return JSON.stringify({
     id: "resp_bench",
@@ -101,6 +158,11 @@ if (import.meta.main) {
     port: 0,
     async fetch(req) {
       const lines = echoed(await req.bytes());
+      if (new URL(req.url).pathname === "/v1/messages") {
+        return new Response(messagesSseAnswer(lines), {
+          headers: { "content-type": "text/event-stream" },
+        });
+      }
       if (req.headers.get(ANSWER_HEADER) === "json") {
         return new Response(jsonAnswer(lines), { headers: { "content-type": "application/json" } });
       }
