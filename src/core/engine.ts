@@ -4,7 +4,7 @@
  * by shape detection and of what restore wrote into tool inputs.
  */
 import { ANY_DEPTH, jsonEscape, NO_LITERALS, type ValueForms, valueForms } from "./redact/forms.ts";
-import { isJsonBody, transportDepth } from "./redact/depth.ts";
+import { isJsonBody, jsonTextKeys, transportDepth } from "./redact/depth.ts";
 import { restoreSpellings } from "./restore/literals.ts";
 import { leftmostLongest, type Match, Matcher, mergeDisjoint } from "./redact/matcher.ts";
 import { replaceMatches } from "./redact/redact.ts";
@@ -237,7 +237,12 @@ export async function buildEngine(
   all.forEach(({ forms }, id) => {
     for (let i = 1; i < forms.length; i++) matcher.add(forms[i], firstForms[id] + i, REGISTERED);
   });
-  const pieces = truncationFinder(all.map((value) => value.forms));
+  const pieces = truncationFinder(all.map((value) => value.forms), options.dialect.truncation);
+  const jsonText = jsonTextKeys(
+    options.dialect.calls.filter((c) => c.input === "json" || c.input === "opaque").map((c) =>
+      c.field
+    ),
+  );
   const surrogates = await signing;
   values.forEach((_, id) => {
     const spelling = table.formBase[firstForms[id]];
@@ -341,8 +346,8 @@ export async function buildEngine(
     // Registered values first, then learned ones, then detections no form covered.
     let matches = matcher.find(input);
     if (spans.length > 0) matches = mergeDisjoint(matches, leftmostLongest(spans));
-    // Pieces of values cut by Codex's output truncation, at the cut edges only: each piece is a
-    // spelling of its own (restored as the piece).
+    // Pieces of values cut by the agent's output truncation, at the cut edges only: each piece
+    // is a spelling of its own (restored as the piece).
     const cut = pieces(input);
     if (cut.length > 0) {
       const cuts = cut.map((c) => ({ ...c, id: table.rawForm[c.id], ids: [table.rawForm[c.id]] }));
@@ -354,7 +359,7 @@ export async function buildEngine(
     const json = isJsonBody(input);
     const depthAt = (m: Match) =>
       json && (memory.size > 0 || m.ids || table.choices[m.id].length > 2)
-        ? transportDepth(input, m.start)
+        ? transportDepth(input, m.start, jsonText)
         : json
         ? 1
         : 0;
@@ -387,10 +392,10 @@ export async function buildEngine(
     if (memory.size >= MEMORY_LIMIT) memory.clear();
     memory.set(written, spelling);
     if (written === table.texts[spelling] || writtenForms.has(written)) return;
-    // Never capped: Codex echoes every earlier tool call each turn, so a form dropped here would
-    // leave the next request in clear. The set is bounded by spellings x quoting contexts.
-    // Closed under restore: the call Codex echoes next turn holds this text under one layer of
-    // JSON (a custom tool's input) or two (`arguments`); each maps back to the spelling restored.
+    // Never capped: an agent echoes every earlier tool call each turn, so a form dropped here
+    // would leave the next request in clear. The set is bounded by spellings x quoting contexts.
+    // Closed under restore: the call echoed next turn holds this text under one layer of JSON
+    // (a freeform tool input) or two (`arguments`); each maps back to the spelling restored.
     writtenForms.add(written);
     let form = written;
     for (let depth = 0; depth <= 3; depth++, form = jsonEscape(form)) {
