@@ -19,7 +19,10 @@ import type { Counts, Engine, EngineOptions, Secret } from "./types.ts";
 export interface EngineInsight {
   /** Distinct protected values: registered plus learned by shape this session. */
   values: number;
-  /** Shape detections by format name, this session. */
+  /**
+   * Values learned by shape detection this session, by format (derived from their names: the
+   * request log reports each replacement as `shape:<format>`, names and counts only).
+   */
   detections: Counts;
   /** What a restorer of this engine is built with (lookups, memory, policy). */
   restore: RestoreOptions;
@@ -35,7 +38,7 @@ export type ShapeFinder = (text: string, disabled?: ReadonlySet<string>) => Shap
 const MAX_MIN_LENGTH = 8;
 /** Armor lines of a PEM block: public text, never registered. */
 const PEM_ARMOR = /^-----(?:BEGIN|END) [A-Z0-9 ]+-----$/;
-/** Report name of a value learned by shape detection. */
+/** Report name of a value learned by shape detection (`shape:<format>` in the request log). */
 const LEARNED_PREFIX = "shape:";
 /** Matcher ranks: registered values win over learned ones where they overlap. */
 const REGISTERED = 0;
@@ -250,7 +253,6 @@ export async function buildEngine(
     table.bySurrogate.set(surrogates[id], spelling);
   });
 
-  const detections: Counts = {};
   const disabled = new Set(options.disabledFormats);
   const shapeFinder = options.shapes ? finder : undefined;
   /** Decoded tool-input text ficta wrote when restoring -> the spelling it restored. */
@@ -262,7 +264,6 @@ export async function buildEngine(
     const spelling = table.formBase[first];
     table.surrogates[spelling] = encoder.encode(surrogate);
     table.bySurrogate.set(surrogate, spelling);
-    detections[format] = (detections[format] ?? 0) + 1;
     forms.forms.forEach((form, i) => addLearnedForm(form, first + i));
     return id;
   }
@@ -425,10 +426,20 @@ export async function buildEngine(
     restorer: (response) => createRestorer({ ...restoreOptions, ...response }),
     insight: () => ({
       values: table.names.length,
-      detections: { ...detections },
+      detections: learnedByFormat(table.names.slice(values.length)),
       restore: restoreOptions,
     }),
   };
+}
+
+/** Learned values' report names (`shape:<format>`) counted by format. */
+function learnedByFormat(names: readonly string[]): Counts {
+  const counts: Counts = {};
+  for (const name of names) {
+    const format = name.slice(LEARNED_PREFIX.length);
+    counts[format] = (counts[format] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** The engine for a launch: `secrets` from the registry, `key` from `importSurrogateKey`. */

@@ -122,7 +122,8 @@ export async function loadRegistry(
     }
   };
   for (const output of dotenv) keep(output, (display) => resolve(cwd, display));
-  keep(readProcessEnv(env, config.process_env, include), (source) => source);
+  const plain = credentialFiles.flatMap((file) => file.locationVariables ?? []);
+  keep(readProcessEnv(env, config.process_env, { include, plain }), (source) => source);
   // An agent's own tokens are stored too: a resumed session may hold an older one the agent read.
   for (const file of credentialFiles) {
     const output = file.read(env);

@@ -27,6 +27,7 @@ export const codexAuthFile: CredentialFile = {
   path: codexAuthPath,
   read: readCodexAuth,
   dotenv: (env) => join(dirname(codexAuthPath(env)), ".env"),
+  locationVariables: ["CODEX_HOME"],
 };
 
 /** A UUID-like or short account id is an identifier, not a credential. */
