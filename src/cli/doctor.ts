@@ -240,7 +240,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
   };
 }
 
-export function renderReport(report: DoctorReport): string {
+function renderReport(report: DoctorReport): string {
   const label = { ok: "ok  ", warn: "warn", fail: "FAIL" };
   const width = Math.max(...report.checks.map((c) => c.id.length));
   const lines = [`ficta doctor (ficta ${report.ficta})`];

@@ -29,8 +29,8 @@ const upstreamUrl = z.string().superRefine((url, ctx) => {
 });
 
 export const PROCESS_ENV_MODES = ["secret-ish", "all", "off"] as const;
-export const RESTORE_POLICIES = ["all", "none"] as const;
-export const COMMAND_FORMATS = ["auto", "json", "dotenv"] as const;
+const RESTORE_POLICIES = ["all", "none"] as const;
+const COMMAND_FORMATS = ["auto", "json", "dotenv"] as const;
 export const PRESETS = ["doppler", "1password", "infisical"] as const;
 
 const commandSource = z.object({

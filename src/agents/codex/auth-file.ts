@@ -39,7 +39,7 @@ function secretShaped(value: string): boolean {
   return /[A-Za-z]/.test(value) && /\d/.test(value);
 }
 
-export function readCodexAuth(env: Env): SourceOutput {
+function readCodexAuth(env: Env): SourceOutput {
   const path = codexAuthPath(env);
   const output: SourceOutput = {
     kind: "codex",
