@@ -49,7 +49,7 @@ export interface CredentialFile {
   /** A dotenv file the agent loads into its own environment, read like the project's. */
   dotenv?(env: Env): string;
   /**
-   * Variables that say where the agent keeps its files (`CODEX_HOME`): paths, not secrets, so
+   * Variables that say where the agent keeps its files (its home directory): paths, not secrets, so
    * `process_env = "all"` leaves them like the system's own variables.
    */
   locationVariables?: readonly string[];
