@@ -8,7 +8,7 @@
  * const engine = await compileEngine(secrets, await importSurrogateKey(raw), options);
  * const { output, counts } = await engine.redactBytes(body);       // surrogates in, values out
  * if (engine.gateBytes(output).length > 0) refuse();               // anything left: never sent
- * const { stream, stats } = engine.restorer({ contentType, dialect: responsesDialect });
+ * const { stream, stats } = engine.restorer({ contentType, dialect: agent.dialect });
  * ```
  */
 
@@ -57,7 +57,7 @@ export type { BodyKind } from "./restore/restorer.ts";
  * fields and a sketch of the Anthropic Messages dialect).
  *
  * ```ts
- * const engine = ...; engine.restorer({ contentType: "text/event-stream", dialect: responsesDialect });
+ * const engine = ...; engine.restorer({ contentType: "text/event-stream", dialect: agent.dialect });
  * ```
  */
 export { plainDialect } from "./restore/dialect.ts";
