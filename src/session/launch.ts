@@ -108,11 +108,12 @@ function realExecutable(agent: Agent, configured: string, env: Env): string | nu
 }
 
 /**
- * Loaded on demand: the schema costs more than the rest of a passthrough launch together. A
- * configuration error refuses the launch.
+ * Loaded on demand, from the settings cache when nothing changed since an earlier launch (see
+ * launch-settings.ts): the schema costs more than the rest of a launch before the spawn together.
+ * A configuration error refuses the launch.
  */
 async function loadSettings(agent: Agent, env: Env): Promise<Settings | number> {
-  const loaded = (await import("./settings.ts")).loadSettingsOrProblem(env);
+  const loaded = await (await import("./launch-settings.ts")).launchSettings(env);
   if (!("problem" in loaded)) return loaded;
   return finish(agent, env, { kind: "refused", exitCode: REFUSED_EXIT, message: loaded.problem });
 }
