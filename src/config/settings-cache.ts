@@ -14,11 +14,10 @@
  * the schema can change under the same binary, nothing is cached.
  *
  * ```ts
- * const hit = cachedSettings(env, file, text); // undefined: load with the schema, then
- * saveSettings(env, file, text, loaded);
+ * const hit = await cachedSettings(env, file, text); // undefined: load with the schema, then
+ * await saveSettings(env, file, text, loaded);
  * ```
  */
-import { createHash } from "node:crypto";
 import { readFileSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Env, paths } from "./paths.ts";
@@ -46,10 +45,17 @@ export function configFileWarnings(file: string, text: string | undefined): stri
   return [`config file ${file} is readable by group or others; run: chmod 600 ${file}`];
 }
 
-/** The key of this binary, config text and environment. */
-export function settingsKey(env: Env, file: string, text: string | undefined): string {
-  const hash = createHash("sha256");
-  const part = (value: string) => hash.update(`${value.length}:${value};`);
+/**
+ * The key of this binary, config text and environment. Web Crypto, not node:crypto: loading that
+ * module costs a compiled binary ~10 ms.
+ */
+export async function settingsKey(
+  env: Env,
+  file: string,
+  text: string | undefined,
+): Promise<string> {
+  let input = "";
+  const part = (value: string) => (input += `${value.length}:${value};`);
   part(versionLine());
   part(process.execPath);
   try {
@@ -67,21 +73,22 @@ export function settingsKey(env: Env, file: string, text: string | undefined): s
     part(name);
     part(env[name]!);
   }
-  return hash.digest("hex");
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(input));
+  return new Uint8Array(digest).toHex();
 }
 
 /** The settings validated for exactly these inputs, or undefined. */
-export function cachedSettings(
+export async function cachedSettings(
   env: Env,
   file: string,
   text: string | undefined,
-): CachedSettings | undefined {
+): Promise<CachedSettings | undefined> {
   if (!COMPILED) return undefined;
   try {
     const path = settingsCachePath(env);
     if (process.platform !== "win32" && (statSync(path).mode & 0o022) !== 0) return undefined;
     const entry = JSON.parse(readFileSync(path, "utf8"));
-    if (entry?.key !== settingsKey(env, file, text)) return undefined;
+    if (entry?.key !== await settingsKey(env, file, text)) return undefined;
     if (typeof entry.settings !== "object" || !Array.isArray(entry.warnings)) return undefined;
     return { settings: entry.settings, warnings: entry.warnings };
   } catch {
@@ -90,17 +97,17 @@ export function cachedSettings(
 }
 
 /** Remembers settings that validated; a cache that cannot be written is no error. */
-export function saveSettings(
+export async function saveSettings(
   env: Env,
   file: string,
   text: string | undefined,
   loaded: CachedSettings,
-): void {
+): Promise<void> {
   if (!COMPILED) return;
   try {
     const path = settingsCachePath(env);
     const temporary = `${path}.${process.pid}.tmp`;
-    const entry = { key: settingsKey(env, file, text), ...loaded };
+    const entry = { key: await settingsKey(env, file, text), ...loaded };
     writePrivateFile(temporary, JSON.stringify(entry));
     renameSync(temporary, path);
   } catch {

@@ -13,7 +13,7 @@ import { say } from "../report/say.ts";
 export async function launchSettings(env: Env): Promise<Settings | { problem: string }> {
   const file = paths(env).config;
   const read = readText(file);
-  const hit = read && cachedSettings(env, file, read.text);
+  const hit = read && await cachedSettings(env, file, read.text);
   if (read && hit) {
     for (const warning of [...hit.warnings, ...configFileWarnings(file, read.text)]) say(warning);
     return hit.settings;
@@ -27,7 +27,7 @@ export async function launchSettings(env: Env): Promise<Settings | { problem: st
       const fromText = loaded.warnings.filter((w) =>
         !configFileWarnings(file, read.text).includes(w)
       );
-      saveSettings(env, file, read.text, { settings: loaded.settings, warnings: fromText });
+      await saveSettings(env, file, read.text, { settings: loaded.settings, warnings: fromText });
     }
     return loaded.settings;
   } catch (error) {

@@ -22,21 +22,23 @@ describe("the key", () => {
     }
   });
 
-  test("changes with the config text, its path and any FICTA_* variable; not with others", () => {
+  test("changes with the config text, its path and any FICTA_* variable; not with others", async () => {
     const env = { FICTA_HOME: "/h", HOME: "/home/u" };
-    const base = settingsKey(env, "/h/config.toml", "[log]\nquiet = true\n");
-    expect(settingsKey(env, "/h/config.toml", "[log]\nquiet = true\n")).toBe(base);
-    expect(settingsKey(env, "/h/config.toml", "[log]\nquiet = false\n")).not.toBe(base);
-    expect(settingsKey(env, "/h/config.toml", undefined)).not.toBe(base);
-    expect(settingsKey(env, "/h/other.toml", "[log]\nquiet = true\n")).not.toBe(base);
+    const base = await settingsKey(env, "/h/config.toml", "[log]\nquiet = true\n");
+    expect(await settingsKey(env, "/h/config.toml", "[log]\nquiet = true\n")).toBe(base);
+    expect(await settingsKey(env, "/h/config.toml", "[log]\nquiet = false\n")).not.toBe(base);
+    expect(await settingsKey(env, "/h/config.toml", undefined)).not.toBe(base);
+    expect(await settingsKey(env, "/h/other.toml", "[log]\nquiet = true\n")).not.toBe(base);
     for (const info of keys()) {
       for (const name of info.env) {
-        expect(settingsKey({ ...env, [name]: "1" }, "/h/config.toml", "[log]\nquiet = true\n"))
+        expect(
+          await settingsKey({ ...env, [name]: "1" }, "/h/config.toml", "[log]\nquiet = true\n"),
+        )
           .not.toBe(base);
       }
     }
     const same = { ...env, PATH: "/x", FICTA_SURROGATE_KEY: "ab".repeat(32), FICTA_LOG_QUIET: "" };
-    expect(settingsKey(same, "/h/config.toml", "[log]\nquiet = true\n")).toBe(base);
+    expect(await settingsKey(same, "/h/config.toml", "[log]\nquiet = true\n")).toBe(base);
   });
 
   test("settings survive the cache's JSON as they are", () => {
