@@ -11,7 +11,8 @@
  * is the full load, whose errors refuse the launch as before. Only settings that validated are
  * written; the entry is 0600 in ficta's home, next to the config itself. A file that cannot be
  * read, parsed, or is writable by others is a miss. Run from source (`bun src/main.ts`), where
- * the schema can change under the same binary, nothing is cached.
+ * the schema can change under the same binary, nothing is cached; nor when the environment gives
+ * secret-manager commands (their argv could hold a credential, which the entry would write down).
  *
  * ```ts
  * const hit = await cachedSettings(env, file, text); // undefined: load with the schema, then
@@ -33,6 +34,14 @@ export interface CachedSettings {
 
 /** ficta's surrogate key is read from the environment but is not a setting. */
 const NOT_SETTINGS = new Set(["FICTA_SURROGATE_KEY"]);
+
+/**
+ * Settings the environment gives are not written to disk when they may carry a credential:
+ * secret-manager commands' argv (a CI job's `FICTA_REGISTRY_COMMAND`). Such a launch is not cached.
+ */
+function cacheable(env: Env): boolean {
+  return COMPILED && !env.FICTA_REGISTRY_COMMAND;
+}
 
 export function settingsCachePath(env: Env): string {
   return join(paths(env).home, "settings-cache.json");
@@ -83,7 +92,7 @@ export async function cachedSettings(
   file: string,
   text: string | undefined,
 ): Promise<CachedSettings | undefined> {
-  if (!COMPILED) return undefined;
+  if (!cacheable(env)) return undefined;
   try {
     const path = settingsCachePath(env);
     if (process.platform !== "win32" && (statSync(path).mode & 0o022) !== 0) return undefined;
@@ -103,7 +112,7 @@ export async function saveSettings(
   text: string | undefined,
   loaded: CachedSettings,
 ): Promise<void> {
-  if (!COMPILED) return;
+  if (!cacheable(env)) return;
   try {
     const path = settingsCachePath(env);
     const temporary = `${path}.${process.pid}.tmp`;

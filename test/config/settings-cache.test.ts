@@ -111,6 +111,10 @@ describe("through the compiled binary", () => {
     const byEnv = launch({ FICTA_REQUIRE_REGISTRY: "NOT_SET_EITHER" });
     expect(byEnv.code).toBe(78);
     expect(byEnv.stderr).toContain("NOT_SET_EITHER");
+    // Secret-manager commands from the environment are never written down.
+    const vault = JSON.stringify([{ name: "vault", argv: ["true", "--token=not-on-disk"] }]);
+    expect(launch({ FICTA_REGISTRY_COMMAND: vault }).code).toBe(0);
+    expect(readFileSync(cache, "utf8")).not.toContain("not-on-disk");
     const badEnv = launch({ FICTA_LOG_KEEP_SESSIONS: "none" });
     expect(badEnv.code).toBe(78);
     expect(badEnv.stderr).toContain("FICTA_LOG_KEEP_SESSIONS");
