@@ -19,7 +19,7 @@
  * await saveSettings(env, file, text, loaded);
  * ```
  */
-import { readFileSync, renameSync, statSync } from "node:fs";
+import { readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Env, paths } from "./paths.ts";
 import { writePrivateFile } from "./private-files.ts";
@@ -113,13 +113,18 @@ export async function saveSettings(
   loaded: CachedSettings,
 ): Promise<void> {
   if (!cacheable(env)) return;
+  const path = settingsCachePath(env);
+  const temporary = `${path}.${process.pid}.tmp`;
   try {
-    const path = settingsCachePath(env);
-    const temporary = `${path}.${process.pid}.tmp`;
     const entry = { key: await settingsKey(env, file, text), ...loaded };
     writePrivateFile(temporary, JSON.stringify(entry));
     renameSync(temporary, path);
   } catch {
-    // the next launch loads with the schema again
+    // The next launch loads with the schema again; a full disk keeps no half-written file.
+    try {
+      rmSync(temporary, { force: true });
+    } catch {
+      // nothing was left, or nothing can be removed there
+    }
   }
 }
