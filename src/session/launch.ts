@@ -248,7 +248,11 @@ async function airlocked(
     key,
     log: (entry) => session.note(entry),
     compile: async (secrets) =>
-      (await import("../core/mod.ts")).compileEngine(secrets, key, engineOptions(settings)),
+      (await import("../core/mod.ts")).compileEngine(
+        secrets,
+        key,
+        engineOptions(settings, { dialect: agent.dialect }),
+      ),
   });
   // ficta's own fetch to a loopback upstream must not go through a system proxy either.
   Object.assign(process.env, loopbackNoProxy(process.env));

@@ -6,6 +6,13 @@
  * path to the agent's spawn unless the launch needs it to decide whether it may run (see
  * launch.ts): the registry, the store and the compile run while the agent starts, and the proxy
  * holds every request until the engine has every source compiled in (deferred-engine.ts).
+ *
+ * ```ts
+ * const protection = startProtection({ settings, env, cwd, extra, key, log,
+ *   compile: (secrets) => compileEngine(secrets, key, engineOptions(settings, { dialect })) });
+ * serve({ engine: protection.engine, ... }); // then spawn the child, and:
+ * const lines = await protection.begin(loadRegistry(...), stopChild); // compile, store, watch
+ * ```
  */
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";

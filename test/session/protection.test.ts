@@ -9,6 +9,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { schema } from "../../src/config/schema.ts";
 import { compileEngine, importSurrogateKey, SURROGATE_PATTERN } from "../../src/core/mod.ts";
 import { loadRegistry, type Registry } from "../../src/registry/index.ts";
@@ -57,6 +58,7 @@ async function setUp() {
         shapes: true,
         disabledFormats: [],
         restoreIntoTools: "all",
+        dialect: responsesDialect,
       }),
   });
   const t: TestProxy = startTestProxy({ engine: protection.engine });
