@@ -33,6 +33,7 @@ const engine = await compileEngine(
     shapes: false,
     disabledFormats: [],
     restoreIntoTools: "all",
+    dialect: messagesDialect,
   },
 );
 const proxy = serve({
