@@ -280,7 +280,12 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     say(routeLine(env, args, settings, proxy.origin));
     const command = [
       codex,
-      ...overrides(proxy.origin, mode, proxyModule.PROXY_TOKEN_HEADER),
+      ...overrides(
+        proxy.origin,
+        mode,
+        proxyModule.PROXY_TOKEN_HEADER,
+        settings.proxy.transport !== "http",
+      ),
       ...args,
     ];
     // Spawned synchronously by this call; the engine compiles while Codex starts up.
@@ -357,7 +362,17 @@ export function routeLine(
     ? "not logged in: Codex sends its requests without credentials " +
       "(log in with `codex login`, or set CODEX_API_KEY)"
     : "not logged in, Codex will ask you to log in";
-  return `codex: ${login}${note}; model requests -> ${origin} -> ${upstream}`;
+  const transport = settings.proxy.transport === "http"
+    ? "HTTP"
+    : settings.proxy.transport === "websocket"
+    ? "WebSocket"
+    : "WebSocket, HTTP fallback";
+  // ficta's routing needs -c overrides, which Codex serves only in embedded mode
+  // (docs/codex-websocket.md): the TUI would otherwise use its shared background server.
+  const daemon = exec ? "" : "; Codex's shared background server is off for this launch " +
+    "(ficta's routing needs embedded mode)";
+  return `codex: ${login}${note}; model requests -> ${origin} -> ${upstream} ` +
+    `(${transport})${daemon}`;
 }
 
 /** `codex exec ...` / `codex e ...`, after any global options. */

@@ -37,6 +37,7 @@ import {
   wrongHost,
 } from "./refusals.ts";
 import { CHATGPT_ACCOUNT_HEADER, resolveRoute } from "../agents/codex/routes.ts";
+import { createWebSocketRelay, type RelayData } from "./websocket.ts";
 
 export const PROXY_TOKEN_HEADER = "x-ficta-token";
 
@@ -97,6 +98,16 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
   const bodyDeadline = seams.bodyDeadlineMs ?? BODY_DEADLINE_MS;
   let inFlight = 0;
   let untrustedInFlight = 0;
+  const transport = settings.proxy.transport;
+  const sockets = createWebSocketRelay({
+    engine,
+    maxFrameBytes: limit,
+    transport,
+    record: (entry) => {
+      session.record(entry);
+      if (printLines && (!settings.log.quiet || showWhenQuiet(entry))) print(requestLine(entry));
+    },
+  }, PROXY_TOKEN_HEADER);
 
   const tokenMatches = (given: string | null): boolean => {
     if (given === null) return false;
@@ -111,7 +122,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
     if (printLines && (!settings.log.quiet || showWhenQuiet(entry))) print(requestLine(entry));
   };
 
-  const server = Bun.serve({
+  const server = Bun.serve<RelayData>({
     hostname: "127.0.0.1",
     port: 0,
     // Never Bun's development error page (bundled source, working directory) nor its console dump.
@@ -133,11 +144,12 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
     error() {
       return toResponse(internal(false, "Error"));
     },
+    websocket: sockets.websocket,
   });
   const origin = `http://127.0.0.1:${server.port}`;
   const expectedHost = `127.0.0.1:${server.port}`;
 
-  async function handle(req: Request, srv: Bun.Server<undefined>): Promise<Response> {
+  async function handle(req: Request, srv: Bun.Server<RelayData>): Promise<Response | undefined> {
     const started = performance.now();
     const target = splitTarget(req.url);
     const entry = newEntry(printable(req.method));
@@ -183,7 +195,7 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       if (req.headers.has("origin") || req.headers.has("sec-fetch-site")) {
         return await refuseEarly(fromBrowser());
       }
-      if (req.headers.has("upgrade")) return await refuseEarly(webSocket());
+      const upgrade = req.headers.has("upgrade");
       const given = req.headers.get(PROXY_TOKEN_HEADER);
       const trusted = tokenMatches(given);
       if (!trusted) {
@@ -225,6 +237,33 @@ export function startProxy(options: ProxyOptions, seams: ProxySeams = {}): Runni
       entry.kind = route.kind;
       entry.upstream = route.upstream.href;
       if (!trusted && route.provider) return refuse(missingToken());
+      if (upgrade) {
+        // Only Codex's own Responses WebSocket (the model-turn path) is relayed.
+        const turn = resolveRoute(
+          "POST",
+          pathOut,
+          req.headers.has(CHATGPT_ACCOUNT_HEADER),
+          settings.upstream,
+        );
+        const websocket = req.headers.get("upgrade")?.toLowerCase() === "websocket";
+        if (!trusted || req.method !== "GET" || !websocket || turn?.kind !== "turn") {
+          return refuse(webSocket());
+        }
+        srv.timeout(req, 0);
+        return await sockets.upgrade(req, srv, {
+          upstream: turn.upstream,
+          route: turn.name,
+          path: entry.path,
+        });
+      }
+      if (transport === "websocket" && route.kind === "turn") {
+        return refuse({
+          status: 400,
+          reason: "transport",
+          message: "ficta refused this request: proxy.transport is websocket, so model turns " +
+            "over HTTP are off. Set proxy.transport to auto to allow the HTTP fallback.",
+        });
+      }
 
       let body: Uint8Array | null;
       const cap = untrusted ? Math.min(limit, UNTRUSTED_BODY_LIMIT) : limit;

@@ -138,14 +138,16 @@ export function createWebSocketRelay(
     entry.route = target.route;
     entry.kind = "turn";
     entry.upstream = target.upstream.href;
-    const done = (status: number, refused: string | null) => {
+    const done = (status: number, refused: string | null, note?: string) => {
       entry.status = status;
       entry.refused = refused;
+      if (note) entry.note = note;
       entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       options.record(entry);
     };
     if (fallenBack) {
-      done(426, transport === "http" ? "websocket-off" : "websocket-fallback");
+      // Not a refusal: Codex carries on over HTTP.
+      done(426, null, transport === "http" ? "websocket off: HTTP" : "websocket fallback: HTTP");
       return fallBack(transport === "http" ? "proxy.transport is http" : "the upstream refused");
     }
 
@@ -171,9 +173,12 @@ export function createWebSocketRelay(
     } catch (error) {
       // From now on every upgrade gets 426: Codex's HTTP fallback sticks for its session.
       if (transport === "auto") fallenBack = true;
-      entry.outcome = "failed";
-      done(transport === "auto" ? 426 : 502, "websocket-upstream");
       const reason = `the upstream WebSocket failed (${(error as Error).message})`;
+      if (transport === "auto") done(426, null, `${reason}; falling back to HTTP`);
+      else {
+        entry.outcome = "failed";
+        done(502, "websocket-upstream");
+      }
       if (transport === "websocket") {
         return new Response(`ficta could not open ${reason}; proxy.transport is websocket.`, {
           status: 502,

@@ -287,16 +287,18 @@ describe("WebSocket relay", () => {
     await expect(codex(s.url)).rejects.toThrow();
     // The second upgrade did not try the upstream again.
     expect(s.mock.refused.length).toBe(1);
-    expect(s.entries.map((e) => [e.status, e.refused])).toEqual([
-      [426, "websocket-upstream"],
-      [426, "websocket-fallback"],
-    ]);
+    // Logged, and not as refusals: Codex carries on over HTTP.
+    expect(s.entries.map((e) => [e.status, e.refused])).toEqual([[426, null], [426, null]]);
+    expect(s.entries[0].note).toBe(
+      "the upstream WebSocket failed (upgrade refused or connection failed); falling back to HTTP",
+    );
+    expect(s.entries[1].note).toBe("websocket fallback: HTTP");
   });
 
   test("transport http: every upgrade is 426 without touching the upstream", async () => {
     const s = await stand(() => [{ type: "message", text: "never" }], {}, "http");
     await expect(codex(s.url)).rejects.toThrow();
     expect(s.mock.connections.length + s.mock.refused.length).toBe(0);
-    expect(s.entries[0].refused).toBe("websocket-off");
+    expect(s.entries[0].note).toBe("websocket off: HTTP");
   });
 });
