@@ -20,6 +20,9 @@ import {
 import { type MockWsUpstream, startMockWsUpstream } from "../e2e/mock-ws-upstream.ts";
 import type { Item, Script } from "../e2e/mock-upstream.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
+import { PROXY_TOKEN_HEADER } from "../../src/proxy/index.ts";
+import { fakeEngine, fakeSecrets } from "./fake-engine.ts";
+import { startTestProxy, until } from "./harness.ts";
 
 // deno-lint-ignore no-explicit-any -- events are read field by field
 type AnyEvent = Record<string, any>;
@@ -300,5 +303,56 @@ describe("WebSocket relay", () => {
     await expect(codex(s.url)).rejects.toThrow();
     expect(s.mock.connections.length + s.mock.refused.length).toBe(0);
     expect(s.entries[0].note).toBe("websocket off: HTTP");
+  });
+});
+
+describe("WebSocket through the proxy's front door", () => {
+  test("an upgrade without the token, from a browser or for a foreign Host is refused; nothing opens upstream", async () => {
+    const mock = startMockWsUpstream(() => [{ type: "message", text: "never" }]);
+    const t = startTestProxy({
+      engine: fakeEngine(fakeSecrets("API_TOKEN")),
+      upstreamOrigin: mock.origin,
+    });
+    try {
+      const upgrade = {
+        connection: "Upgrade",
+        upgrade: "websocket",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      };
+      const cases: Array<[RequestInit & { token?: string | null }, number]> = [
+        [{ headers: upgrade, token: null }, 403],
+        [{ headers: upgrade, token: "wrong" }, 403],
+        [{ headers: { ...upgrade, origin: "https://evil.test" } }, 403],
+        [{ headers: { ...upgrade, "sec-fetch-site": "cross-site" } }, 403],
+        [{ headers: { ...upgrade, host: "evil.test" } }, 421],
+      ];
+      for (const [init, status] of cases) {
+        const res = await t.send("/v1/responses", init);
+        expect(res.status).toBe(status);
+        expect(await res.text()).toStartWith("ficta refused this request");
+      }
+      // With the token, the same upgrade is relayed: the front door let Codex's own through.
+      const codexSocket = new ClientWebSocket(
+        `${t.proxy.origin.replace("http:", "ws:")}/v1/responses`,
+        {
+          headers: { [PROXY_TOKEN_HEADER]: t.token, authorization: "Bearer fake" },
+        },
+      );
+      await new Promise<void>((resolve, reject) => {
+        codexSocket.onopen = () => resolve();
+        codexSocket.onerror = () => reject(new Error("upgrade failed"));
+      });
+      codexSocket.close();
+      expect(mock.connections.length).toBe(1);
+      expect(mock.refused).toEqual([]);
+      await until(() => t.entries().length === cases.length + 1);
+      expect(t.entries().slice(0, cases.length).map((e) => e.status)).toEqual(
+        cases.map(([, status]) => status),
+      );
+    } finally {
+      await t.close();
+      await mock.stop();
+    }
   });
 });
