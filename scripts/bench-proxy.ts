@@ -40,6 +40,7 @@ import {
   type FixedCase,
   type Job,
   type SessionCase,
+  type TransportCase,
   warmupFor,
 } from "./bench-proxy/stand-in-codex.ts";
 import type { RequestEntry } from "../src/report/index.ts";
@@ -68,7 +69,7 @@ interface Launch {
   values: number;
   /** Values the stand-in's sessions carry (default: the registered ones). */
   bodyValues?: number;
-  cases: (FixedCase | SessionCase)[];
+  cases: (FixedCase | SessionCase | TransportCase)[];
 }
 
 const LAUNCHES: Launch[] = [
@@ -120,6 +121,19 @@ const LAUNCHES: Launch[] = [
       turns: n(300, 100),
       bytes: 5 * MB,
       steady: n(30, 8),
+    }],
+  },
+  {
+    // Issue 17: the same session over HTTP (whole history every turn) and over the Responses
+    // WebSocket (new items only, chained by previous_response_id), turn by turn.
+    name: "1000 values, transport",
+    via: "binary",
+    values: 1000,
+    cases: [{
+      kind: "transport",
+      label: `${n(100, 30)} turns to 2 MB`,
+      turns: n(100, 30),
+      bytes: 2 * MB,
     }],
   },
 ];
@@ -205,6 +219,8 @@ function addStages(results: CaseResult[], launch: Launch, logs: string) {
       if (line) entries.push(JSON.parse(line) as RequestEntry);
     }
   }
+  // Transport cases interleave HTTP and WebSocket turns: their rows carry no stage split.
+  if (launch.cases.some((c) => c.kind === "transport")) return;
   const turns = entries.filter((e) => e.kind === "turn");
   let at = 0;
   launch.cases.forEach((c, i) => {
@@ -336,9 +352,33 @@ async function main() {
         })`,
     );
   }
+  transportRows(byKey);
   for (const note of notes) console.log(`- ${note}`);
   readmeRows(byKey);
   if (notes.some((n) => n.includes("differed"))) process.exitCode = 1;
+}
+
+/** HTTP and WebSocket side by side for the transport session (issue 17). */
+function transportRows(byKey: Map<string, CaseResult>) {
+  const rows = [...byKey.entries()].filter(([k]) => k.startsWith("1000 values, transport|"));
+  if (!rows.length) return;
+  console.log(
+    "\nTransport, one session turn by turn through ficta (HTTP re-sends the whole history; the " +
+      "WebSocket sends the new items, chained by previous_response_id):\n",
+  );
+  console.log(
+    "| transport | session | KB uploaded per turn | direct p50 ms | added p50 ms | added p95 | " +
+      "added p99 | ficta CPU ms/turn |",
+  );
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+  for (const [key, r] of rows) {
+    const [transport, session] = key.split("|")[1].split(", ");
+    console.log(
+      `| ${transport} | ${session} | ${r2((r.upBytesPerTurn ?? 0) / KB)} | ${r2(r.direct.p50)} | ` +
+        `**${r2(r.added.p50)}** | ${r2(r.added.p95)} | ${r2(r.added.p99)} | ` +
+        `${r2(r.cpuMsPerRequest)} |`,
+    );
+  }
 }
 
 /** The README's speed rows, in its table's columns (what | ficta | target | anchor). */
