@@ -348,7 +348,13 @@ export function createWebSocketRelay(
     open(ws) {
       const data = ws.data;
       sockets.set(data, ws);
-      data.send = (text) => void ws.send(text);
+      data.send = (text) => {
+        // 0: Bun dropped the frame (Codex stopped reading past the backpressure limit). A lost
+        // event would change the answer silently: close instead.
+        if (ws.send(text) === 0) {
+          abort(data, 1013, "ficta: Codex is not reading; closed rather than drop an event");
+        }
+      };
       for (const text of data.early.splice(0)) ws.send(text);
       if (data.closed) closeClient(data, INTERNAL, "ficta: the upstream closed");
     },
