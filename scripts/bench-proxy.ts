@@ -123,10 +123,10 @@ const LAUNCHES: Launch[] = [
       steady: n(30, 8),
     }],
   },
-  {
-    // Issue 17: the same session over HTTP (whole history every turn) and over the Responses
-    // WebSocket (new items only, chained by previous_response_id), turn by turn.
-    name: "1000 values, transport",
+  // Issue 17: the same session over HTTP (the whole history every turn) and over the Responses
+  // WebSocket (new items only, chained by previous_response_id), each in its own launch.
+  ...(["http", "websocket"] as const).map((transport): Launch => ({
+    name: `1000 values, ${transport === "http" ? "HTTP" : "WebSocket"} session`,
     via: "binary",
     values: 1000,
     cases: [{
@@ -134,8 +134,9 @@ const LAUNCHES: Launch[] = [
       label: `${n(100, 30)} turns to 2 MB`,
       turns: n(100, 30),
       bytes: 2 * MB,
+      transport,
     }],
-  },
+  })),
 ];
 
 /** Targets from issue 13: added p50 per row, by launch and case label. */
@@ -360,7 +361,9 @@ async function main() {
 
 /** HTTP and WebSocket side by side for the transport session (issue 17). */
 function transportRows(byKey: Map<string, CaseResult>) {
-  const rows = [...byKey.entries()].filter(([k]) => k.startsWith("1000 values, transport|"));
+  const rows = [...byKey.entries()].filter(([k]) =>
+    /^1000 values, (HTTP|WebSocket) session\|/.test(k)
+  );
   if (!rows.length) return;
   console.log(
     "\nTransport, one session turn by turn through ficta (HTTP re-sends the whole history; the " +
@@ -372,7 +375,8 @@ function transportRows(byKey: Map<string, CaseResult>) {
   );
   console.log("|---|---|---:|---:|---:|---:|---:|---:|");
   for (const [key, r] of rows) {
-    const [transport, session] = key.split("|")[1].split(", ");
+    const [launch, session] = key.split("|");
+    const transport = launch.includes("WebSocket") ? "WebSocket" : "HTTP";
     console.log(
       `| ${transport} | ${session} | ${r2((r.upBytesPerTurn ?? 0) / KB)} | ${r2(r.direct.p50)} | ` +
         `**${r2(r.added.p50)}** | ${r2(r.added.p95)} | ${r2(r.added.p99)} | ` +

@@ -32,15 +32,16 @@ export interface SessionCase {
 }
 
 /**
- * One conversation of `turns` turns growing to `bytes`, each turn sent both ways Codex can: the
- * whole history as an HTTP POST, and the new items only as a Responses WebSocket frame chained
- * by `previous_response_id` (one connection for the session). Two results: HTTP, WebSocket.
+ * One conversation of `turns` turns growing to `bytes`, each turn sent the way Codex does over
+ * `transport`: the whole history as an HTTP POST, or the new items only as a Responses WebSocket
+ * frame chained by `previous_response_id` (one connection for the session).
  */
 export interface TransportCase {
   kind: "transport";
   label: string;
   turns: number;
   bytes: number;
+  transport: "http" | "websocket";
 }
 
 export interface Job {
@@ -240,51 +241,51 @@ async function main() {
     };
   }
 
-  async function transport(c: TransportCase): Promise<CaseResult[]> {
+  async function transport(c: TransportCase): Promise<CaseResult> {
     const session = new CodexSession({ secrets, turnBytes: Math.ceil(c.bytes / c.turns) });
     const h = { ...common, "openai-beta": "responses_websockets=2026-02-06" };
-    const viaProxy = await socket(`${base.replace(/^http/, "ws")}/responses`, {
-      ...h,
-      ...providerHeaders,
-    });
-    const direct = await socket(`${job.upstream.replace(/^http/, "ws")}/v1/responses`, h);
-    const http = { direct: [] as number[], ficta: [] as number[], added: [] as number[], up: 0 };
-    const ws = { direct: [] as number[], ficta: [] as number[], added: [] as number[], up: 0 };
+    const ws = c.transport === "websocket";
+    const viaProxy = ws
+      ? await socket(`${base.replace(/^http/, "ws")}/responses`, { ...h, ...providerHeaders })
+      : undefined;
+    const direct = ws
+      ? await socket(`${job.upstream.replace(/^http/, "ws")}/v1/responses`, h)
+      : undefined;
+    const r = { direct: [] as number[], ficta: [] as number[], added: [] as number[], up: 0 };
     let mismatches = 0;
     let since = 0;
-    let cpuHttp = 0;
-    let cpuWs = 0;
+    const cpuStart = cpuMs(proxyPid);
     for (let t = 1; t <= c.turns; t++) {
       session.turn();
-      const body = encoder.encode(session.body());
-      let cpu = cpuMs(proxyPid);
-      const p = await pair(body, "sse", t % 2 === 0);
-      cpuHttp += cpuMs(proxyPid) - cpu;
-      http.direct.push(p.direct);
-      http.ficta.push(p.ficta);
-      http.added.push(p.ficta - p.direct);
-      http.up += body.length;
-      if (!p.same) mismatches++;
-
-      const frame = session.frame(since, `resp_turn_${t - 1}`);
-      since = session.itemCount;
-      cpu = cpuMs(proxyPid);
-      const first = t % 2 === 0;
-      const d1 = first ? await direct.send(frame) : null;
-      const f = await viaProxy.send(frame);
-      const d = d1 ?? await direct.send(frame);
-      cpuWs += cpuMs(proxyPid) - cpu;
-      ws.direct.push(d.ms);
-      ws.ficta.push(f.ms);
-      ws.added.push(f.ms - d.ms);
-      ws.up += encoder.encode(frame).length;
-      if (canonical(d.text) !== canonical(f.text)) mismatches++;
+      let d: number;
+      let f: number;
+      if (!ws) {
+        const body = encoder.encode(session.body());
+        const p = await pair(body, "sse", t % 2 === 0);
+        [d, f] = [p.direct, p.ficta];
+        r.up += body.length;
+        if (!p.same) mismatches++;
+      } else {
+        const frame = session.frame(since, `resp_turn_${t - 1}`);
+        since = session.itemCount;
+        const d1 = t % 2 === 0 ? await direct!.send(frame) : null;
+        const p = await viaProxy!.send(frame);
+        const q = d1 ?? await direct!.send(frame);
+        [d, f] = [q.ms, p.ms];
+        r.up += encoder.encode(frame).length;
+        if (canonical(q.text) !== canonical(p.text)) mismatches++;
+      }
+      r.direct.push(d);
+      r.ficta.push(f);
+      r.added.push(f - d);
     }
-    viaProxy.close();
-    direct.close();
+    viaProxy?.close();
+    direct?.close();
+    await Bun.sleep(50);
+    const cpu = cpuMs(proxyPid) - cpuStart;
     const memory = memoryMiB(proxyPid);
-    const result = (label: string, r: typeof http, cpu: number): CaseResult => ({
-      label,
+    return {
+      label: c.label,
       bytes: r.up / c.turns,
       n: r.added.length,
       direct: percentiles(r.direct),
@@ -295,18 +296,14 @@ async function main() {
       peakRssMiB: memory.peak,
       mismatches,
       upBytesPerTurn: r.up / c.turns,
-    });
-    return [
-      result(`HTTP, ${c.label}`, http, cpuHttp),
-      result(`WebSocket, ${c.label}`, ws, cpuWs),
-    ];
+    };
   }
 
   const encoder = new TextEncoder();
   const results: CaseResult[] = [];
   for (const c of job.cases) {
     if (c.kind === "transport") {
-      results.push(...await transport(c));
+      results.push(await transport(c));
       writeFileSync(job.out, JSON.stringify(results));
       continue;
     }
