@@ -356,3 +356,103 @@ describe("WebSocket through the proxy's front door", () => {
     }
   });
 });
+
+describe("what the upstream sends", () => {
+  /** An upstream that answers every frame with `frames` as given (raw text or bytes). */
+  async function rawStand(frames: Array<string | Uint8Array>) {
+    const upstream = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("no", { status: 400 })),
+      websocket: {
+        message(ws) {
+          for (const frame of frames) ws.send(frame);
+        },
+      },
+    });
+    const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
+    const secret = `pw-${crypto.randomUUID()}`;
+    const engine = await compileEngine(
+      [{ name: "DB_PASSWORD", source: ".env", value: secret }],
+      key,
+      {
+        encoded: true,
+        shapes: false,
+        disabledFormats: [],
+        restoreIntoTools: "all",
+      },
+    );
+    const relay = createWebSocketRelay({
+      engine,
+      maxFrameBytes: 64 * 1024,
+      record: () => {},
+      env: {},
+    }, TOKEN_HEADER);
+    const server = Bun.serve<RelayData>({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: async (req, srv) =>
+        await relay.upgrade(req, srv, {
+          upstream: new URL(`http://127.0.0.1:${upstream.port}/v1/responses`),
+          route: "openai",
+          path: "/v1/responses",
+        }),
+      websocket: relay.websocket,
+    });
+    const surrogate = (await engine.redactText(secret)).output;
+    return {
+      url: `ws://127.0.0.1:${server.port}/v1/responses`,
+      secret,
+      surrogate,
+      async stop() {
+        await server.stop(true);
+        await upstream.stop(true);
+      },
+    };
+  }
+
+  test("a pretty-printed event (line breaks as JSON whitespace) is restored and relayed as one frame", async () => {
+    const holder: string[] = [];
+    const s = await rawStand(holder);
+    holder.push(
+      JSON.stringify(
+        { type: "response.output_text.delta", item_id: "m", delta: s.surrogate },
+        null,
+        2,
+      ),
+      JSON.stringify({ type: "response.completed", response: { id: "r" } }),
+    );
+    try {
+      const c = await codex(s.url);
+      c.ws.send(create({ input: [] }));
+      const delta = await c.next("response.output_text.delta");
+      expect(delta.delta).toBe(s.secret);
+      await c.next("response.completed");
+      c.ws.close();
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("a binary or non-JSON frame from the upstream closes Codex's socket with a reason; nothing of it is relayed", async () => {
+    for (
+      const [frame, code] of [
+        [new Uint8Array([0x7b, 0x7d]), 1003],
+        ["data: not a Responses event", 1007],
+        [JSON.stringify({ type: "response.output_text.delta", delta: "x".repeat(70_000) }), 1009],
+      ] as const
+    ) {
+      const s = await rawStand([frame]);
+      try {
+        const c = await codex(s.url);
+        c.ws.send(create({ input: [] }));
+        const closed = await c.closed;
+        expect(closed.code).toBe(code);
+        expect(closed.reason).toStartWith("ficta: the upstream sent");
+        expect(c.events).toEqual([]);
+      } finally {
+        await s.stop();
+      }
+    }
+  });
+});
