@@ -1,69 +1,83 @@
 /**
- * The Responses API over WebSocket, relayed (codex-facts: "WebSocket transport"). Codex opens
- * `GET <base_url>/responses` with `Upgrade: websocket`; ficta opens the same to the upstream
- * (`wss://…/backend-api/codex/responses` or `wss://…/v1/responses`) before it accepts Codex's,
- * so an upstream that refuses costs Codex one attempt: ficta answers that upgrade, and every later
- * one, with 426, and Codex falls back to HTTP at once for the rest of the session.
+ * A streaming API over WebSocket, relayed: one text frame per request body from the client, one
+ * per answer event from the upstream (Codex's Responses WebSocket, docs/codex-websocket.md). The
+ * handler lets an upgrade through only from the launch's client and where the agent takes
+ * WebSocket (`ProxyAgent.webSocket`); the relay then opens the same to the upstream (`wss:`)
+ * before it accepts the client's, so an upstream that refuses costs the client one attempt: ficta
+ * answers that upgrade, and every later one, with 426, and the client (Codex, measured) falls
+ * back to HTTP at once for the rest of its session.
  *
  * On an open connection:
- * - each text frame from Codex is one request body (`{"type":"response.create", ...}`): redacted
- *   and gated exactly like an HTTP body; a frame the gate refuses is never sent, and Codex gets
- *   a `response.failed` event with `invalid_prompt`, which it shows verbatim without retrying
- *   (measured with 0.169 and 0.171);
- * - each text frame from the upstream is one Responses event: it goes through the same restore
- *   as an SSE event (one restorer per connection, so a surrogate split across delta frames is
- *   held back and restored whole);
+ * - each text frame from the client is one request body: redacted and gated exactly like an HTTP
+ *   body; a frame the gate refuses is never sent, and the client gets the agent's refusal frame
+ *   (Codex: `response.failed` with `invalid_prompt`, shown verbatim, not retried);
+ * - each text frame from the upstream is one event: it goes through the same restore as an SSE
+ *   event (one restorer per connection, so a surrogate split across delta frames is held back
+ *   and restored whole);
  * - binary frames, frames that are not one JSON object and frames over the size limit close the
  *   connection with a reason that says so; nothing of them is forwarded.
  *
- * Codex's auth headers and `openai-beta` go upstream untouched; other headers are redacted and
- * gated as for HTTP. The upstream's upgrade answer headers (`x-codex-turn-state`,
- * `x-models-etag`, `openai-model`, `x-reasoning-included`) do not reach Codex: Bun's WebSocket
- * client does not expose them.
+ * The client's identity headers go upstream untouched; other headers are redacted and gated as
+ * for HTTP. The upstream's upgrade answer headers (for Codex `x-codex-turn-state`,
+ * `x-models-etag`, `openai-model`, `x-reasoning-included`) do not reach the client: Bun's
+ * WebSocket client does not expose them.
  */
-import type { Engine, RestoreStats } from "../core/types.ts";
+import type { Dialect, Engine, RestoreStats } from "../core/mod.ts";
 import { newEntry, type RequestEntry } from "../report/index.ts";
+import type { Route, WebSocketSupport } from "./agent.ts";
 import { endToEnd } from "./headers.ts";
 import { gate, type Outgoing, protocolHits, redactHeaders } from "./outgoing.ts";
 import { blocked, type GateHit } from "./refusals.ts";
 
-/** `proxy.transport`: which transport Codex's model turns may use. */
+/** `proxy.transport`: which transport the agent's model turns may use. */
 export type Transport = "auto" | "http" | "websocket";
 
 export interface WebSocketRelayOptions {
   engine: Engine;
+  /** The agent's wire dialect, for the restorer. */
+  dialect: Dialect;
+  /** What the agent says about its WebSocket: refusal frames, the end of an answer. */
+  support: Pick<WebSocketSupport, "refusal" | "ends">;
+  /** Request headers carrying the user's identity: forwarded untouched (`ProxyAgent`). */
+  identityHeaders: ReadonlySet<string>;
   /** Largest frame accepted from either side, in bytes (after permessage-deflate). */
   maxFrameBytes: number;
   /** Where each upgrade and each relayed request frame is recorded. */
   record(entry: RequestEntry): void;
   /** How long the upstream may take to accept the WebSocket (default 15 s). */
   connectTimeoutMs?: number;
-  /** `auto` (default): an upstream that refuses WebSocket sends Codex back to HTTP. */
+  /** `auto` (default): an upstream that refuses WebSocket sends the client back to HTTP. */
   transport?: Transport;
   /** The environment for proxy variables (default process.env). */
   env?: Record<string, string | undefined>;
+  /** The launch token's header, never sent upstream. */
+  tokenHeader: string;
 }
 
-/** Where an accepted upgrade goes: the route's upstream URL (https) and name for the log. */
+/** Where an accepted upgrade goes: the agent's route (its upstream URL is the `https:` twin). */
 export interface WebSocketTarget {
-  /** `https://…/responses`; the relay connects to its `wss:` twin. */
   upstream: URL;
   route: string;
   /** The local path, already redacted and checked, for the log. */
   path: string;
 }
 
-/** Per-connection state Bun keeps with Codex's socket. */
+/** The relay's target for a route the handler let through. */
+export function targetOf(route: Route, path: string): WebSocketTarget {
+  return { upstream: route.upstream, route: route.name, path };
+}
+
+/** Per-connection state Bun keeps with the client's socket. */
 export interface RelayData {
   upstream: WebSocket;
   target: WebSocketTarget;
-  /** Frames from Codex are handled one after the other (redaction is asynchronous). */
+  /** Frames from the client are handled one after the other (redaction is asynchronous). */
   queue: Promise<void>;
   /** Request entries waiting for their response's last event, oldest first. */
   pending: PendingEntry[];
   restore: FrameRestorer;
   closed: boolean;
-  /** Sends to Codex once its socket is open. */
+  /** Sends to the client once its socket is open. */
   send?: (text: string) => void;
   early: string[];
 }
@@ -77,7 +91,7 @@ interface PendingEntry {
 
 export interface WebSocketRelay {
   /**
-   * Opens the upstream WebSocket and upgrades Codex's request onto it. `headers`: Codex's
+   * Opens the upstream WebSocket and upgrades the client's request onto it. `headers`: the client's
    * headers, end to end. Returns the answer when ficta does not upgrade (426 to fall back to
    * HTTP, 400 for a refusal), undefined once upgraded.
    */
@@ -97,9 +111,6 @@ const UNSUPPORTED_DATA = 1003;
 const INVALID_PAYLOAD = 1007;
 const INTERNAL = 1011;
 
-/** Events after which the upstream sends nothing more for that request. */
-const TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
-
 /** Headers of the upgrade that belong to this hop: the relay's client sets its own. */
 const HANDSHAKE = [
   "host",
@@ -116,16 +127,13 @@ export function serverSocketOptions(maxFrameBytes: number) {
   return {
     perMessageDeflate: true,
     maxPayloadLength: maxFrameBytes,
-    // A model may think for minutes: Bun pings Codex before its idle timeout, Codex answers.
+    // A model may think for minutes: Bun pings the client before its idle timeout, the client answers.
     sendPings: true,
   } as const;
 }
 
-export function createWebSocketRelay(
-  options: WebSocketRelayOptions,
-  tokenHeader: string,
-): WebSocketRelay {
-  const { engine } = options;
+export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketRelay {
+  const { engine, tokenHeader, support } = options;
   const transport = options.transport ?? "auto";
   let fallenBack = transport === "http";
   const connectTimeout = options.connectTimeoutMs ?? 15_000;
@@ -146,17 +154,17 @@ export function createWebSocketRelay(
       options.record(entry);
     };
     if (fallenBack) {
-      // Not a refusal: Codex carries on over HTTP.
+      // Not a refusal: the client carries on over HTTP.
       done(426, null, transport === "http" ? "websocket off: HTTP" : "websocket fallback: HTTP");
       return fallBack(transport === "http" ? "proxy.transport is http" : "the upstream refused");
     }
 
-    // The upgrade's own headers are what Codex sends upstream: checked as for an HTTP request.
+    // The upgrade's own headers are what the client sends upstream: checked as for an HTTP request.
     const headers = endToEnd(req.headers, [...HANDSHAKE, tokenHeader]);
-    const counts = await redactHeaders(engine, headers);
+    const counts = await redactHeaders(engine, headers, options.identityHeaders);
     if (Object.keys(counts).length) entry.redacted.headers = counts;
     const out: Outgoing = { pathname: target.upstream.pathname, search: "", headers, body: null };
-    const hits = gate(engine, out);
+    const hits = gate(engine, out, options.identityHeaders);
     if (hits.length) {
       entry.blocked = true;
       entry.blockedNames = [...new Set(hits.flatMap((hit) => hit.names))].sort();
@@ -171,7 +179,7 @@ export function createWebSocketRelay(
     try {
       upstream = await connect(wsUrl(target.upstream), headers, connectTimeout, env);
     } catch (error) {
-      // From now on every upgrade gets 426: Codex's HTTP fallback sticks for its session.
+      // From now on every upgrade gets 426: the client's HTTP fallback sticks for its session.
       if (transport === "auto") fallenBack = true;
       const reason = `the upstream WebSocket failed (${(error as Error).message})`;
       if (transport === "auto") done(426, null, `${reason}; falling back to HTTP`);
@@ -193,7 +201,7 @@ export function createWebSocketRelay(
       target,
       queue: Promise.resolve(),
       pending: [],
-      restore: new FrameRestorer(engine),
+      restore: new FrameRestorer(engine, options.dialect),
       closed: false,
       early: [],
     };
@@ -223,13 +231,13 @@ export function createWebSocketRelay(
     return undefined;
   };
 
-  /** Sends a restored event to Codex, or keeps it until Codex's socket is open. */
+  /** Sends a restored event to the client, or keeps it until the client's socket is open. */
   function toClient(data: RelayData, text: string): void {
     if (data.send) data.send(text);
     else data.early.push(text);
     const pending = data.pending[0];
     if (pending) pending.entry.bytesOut += text.length;
-    if (pending && TERMINAL.has(eventType(text))) {
+    if (pending && support.ends(text)) {
       data.pending.shift();
       finishEntry(data, pending, "complete");
     }
@@ -292,7 +300,7 @@ export function createWebSocketRelay(
     closeClient(data, code, reason);
   }
 
-  /** A frame from Codex: one request body, redacted and gated, then sent on (or refused). */
+  /** A frame from the client: one request body, redacted and gated, then sent on (or refused). */
   async function fromClient(ws: Bun.ServerWebSocket<RelayData>, message: string | Buffer) {
     const data = ws.data;
     if (data.closed) return;
@@ -326,7 +334,7 @@ export function createWebSocketRelay(
       entry.blockedNames = [...new Set(hits.flatMap((hit) => hit.names))].sort();
       entry.refused = "blocked";
       entry.status = 400;
-      const refusal = failedEvent(blocked(hits).message);
+      const refusal = support.refusal(blocked(hits).message);
       entry.bytesOut = refusal.length;
       entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       options.record(entry);
@@ -349,10 +357,10 @@ export function createWebSocketRelay(
       const data = ws.data;
       sockets.set(data, ws);
       data.send = (text) => {
-        // 0: Bun dropped the frame (Codex stopped reading past the backpressure limit). A lost
+        // 0: Bun dropped the frame (the client stopped reading past the backpressure limit). A lost
         // event would change the answer silently: close instead.
         if (ws.send(text) === 0) {
-          abort(data, 1013, "ficta: Codex is not reading; closed rather than drop an event");
+          abort(data, 1013, "ficta: the client is not reading; closed rather than drop an event");
         }
       };
       for (const text of data.early.splice(0)) ws.send(text);
@@ -387,7 +395,7 @@ export function createWebSocketRelay(
   };
 }
 
-/** 426 Upgrade Required: the one answer that makes Codex use HTTP at once (measured). */
+/** 426 Upgrade Required: the one answer that makes the client use HTTP at once (Codex, measured). */
 function fallBack(why: string): Response {
   return new Response(
     `ficta: WebSocket is not available for this session (${why}); use HTTP streaming.`,
@@ -495,35 +503,6 @@ function isObject(value: unknown): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-const TYPE_FIRST = '{"type":"';
-
-/** The event's `type`, read without parsing when it comes first (as OpenAI sends it). */
-export function eventType(event: string): string {
-  if (event.startsWith(TYPE_FIRST)) {
-    const end = event.indexOf('"', TYPE_FIRST.length);
-    if (end > 0) return event.slice(TYPE_FIRST.length, end);
-  }
-  try {
-    const type = JSON.parse(event)?.type;
-    return typeof type === "string" ? type : "";
-  } catch {
-    return "";
-  }
-}
-
-/** The refusal Codex shows verbatim and does not retry: `response.failed` with `invalid_prompt`. */
-export function failedEvent(message: string): string {
-  return JSON.stringify({
-    type: "response.failed",
-    response: {
-      id: "resp_ficta_refused",
-      object: "response",
-      status: "failed",
-      error: { code: "invalid_prompt", message },
-    },
-  });
-}
-
 /**
  * Restore over WebSocket frames: each frame is fed to the engine's SSE restorer as one event
  * (`data: <json>\n\n`), and what comes out is cut back into one frame per event. The restorer
@@ -538,8 +517,8 @@ export class FrameRestorer {
   readonly #decoder = new TextDecoder();
   readonly #encoder = new TextEncoder();
 
-  constructor(engine: Engine) {
-    const restorer = engine.restorer("text/event-stream");
+  constructor(engine: Engine, dialect: Dialect) {
+    const restorer = engine.restorer({ contentType: "text/event-stream", dialect });
     this.stats = restorer.stats;
     this.#writer = restorer.stream.writable.getWriter();
     this.#pump(restorer.stream.readable.getReader());

@@ -20,7 +20,10 @@ import {
 import { type MockWsUpstream, startMockWsUpstream } from "../e2e/mock-ws-upstream.ts";
 import type { Item, Script } from "../e2e/mock-upstream.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
-import { PROXY_TOKEN_HEADER } from "../../src/proxy/index.ts";
+import { PROXY_TOKEN_HEADER } from "../../src/proxy/mod.ts";
+import { codexProxy } from "../../src/agents/codex/proxy.ts";
+import { codexWebSocket } from "../../src/agents/codex/websocket.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { fakeEngine, fakeSecrets } from "./fake-engine.ts";
 import { startTestProxy, until } from "./harness.ts";
 
@@ -70,12 +73,16 @@ async function stand(
   const entries: RequestEntry[] = [];
   const relay = createWebSocketRelay({
     engine,
+    dialect: responsesDialect,
+    support: codexWebSocket,
+    identityHeaders: codexProxy.identityHeaders,
+    tokenHeader: TOKEN_HEADER,
     maxFrameBytes,
     record: (entry) => entries.push(entry),
     connectTimeoutMs: 3000,
     transport,
     env: {},
-  }, TOKEN_HEADER);
+  });
   const server = Bun.serve<RelayData>({
     hostname: "127.0.0.1",
     port: 0,
@@ -384,10 +391,14 @@ describe("what the upstream sends", () => {
     );
     const relay = createWebSocketRelay({
       engine,
+      dialect: responsesDialect,
+      support: codexWebSocket,
+      identityHeaders: codexProxy.identityHeaders,
+      tokenHeader: TOKEN_HEADER,
       maxFrameBytes: 64 * 1024,
       record: () => {},
       env: {},
-    }, TOKEN_HEADER);
+    });
     const server = Bun.serve<RelayData>({
       hostname: "127.0.0.1",
       port: 0,
