@@ -68,6 +68,7 @@ async function stand(
     shapes: true,
     disabledFormats: [],
     restoreIntoTools: "all",
+    dialect: responsesDialect,
   });
   const mock = startMockWsUpstream(script, { deltaSize: 3, ...mockOptions });
   const entries: RequestEntry[] = [];
@@ -387,6 +388,7 @@ describe("what the upstream sends", () => {
         shapes: false,
         disabledFormats: [],
         restoreIntoTools: "all",
+        dialect: responsesDialect,
       },
     );
     const relay = createWebSocketRelay({
