@@ -6,6 +6,8 @@
  * - start to Codex spawn with 100 values in `.env` (target <= 30 ms): the stand-in Codex is a
  *   shell script that records the wall clock as it starts, so the figure includes ficta's start,
  *   config, key, registry, proxy and spawn, plus about a millisecond of `sh` and `date`.
+ * - the same with the settings cache emptied before each run (the first launch after a change of
+ *   the binary, the config file or a `FICTA_*` variable validates the settings with the schema);
  * - the floor under that figure: a minimal `bun build --compile` binary that only spawns the same
  *   stand-in. What any Bun-compiled launcher pays on this machine; ficta's own share is the
  *   difference.
@@ -81,6 +83,7 @@ const plain: number[] = [];
 const wrapped: number[] = [];
 const cpu = { version: [] as number[], plain: [] as number[], wrapped: [] as number[] };
 const toSpawn: number[] = [];
+const toSpawnUncached: number[] = [];
 const floor: number[] = [];
 // The same runtime and the same spawn, with nothing of ficta: one statement, compiled.
 const floorSource = join(work, "floor.ts");
@@ -116,6 +119,10 @@ try {
     wrapped.push(w.ms);
     cpu.wrapped.push(w.cpuMs);
     toSpawn.push(await toStandIn([BINARY, "codex", "exec", "hi"], { FICTA_REAL_CODEX: standIn }));
+    rmSync(join(env.FICTA_HOME, "settings-cache.json"), { force: true });
+    toSpawnUncached.push(
+      await toStandIn([BINARY, "codex", "exec", "hi"], { FICTA_REAL_CODEX: standIn }),
+    );
     floor.push(await toStandIn([floorBinary], { STAND_IN: standIn }));
   }
 } finally {
@@ -129,6 +136,11 @@ const rows = [
   ["ficta codex --version, p50 ms", median(wrapped), null],
   ["ficta codex --version minus codex --version, ms", median(wrapped) - median(plain), 20],
   ["start to Codex spawn, 100 values, p50 ms", median(toSpawn), 30],
+  [
+    "start to Codex spawn, 100 values, settings cache emptied (first launch after a change), p50 ms",
+    median(toSpawnUncached),
+    null,
+  ],
   ["floor: minimal compiled Bun binary to the same spawn, p50 ms", median(floor), null],
   [
     "start to Codex spawn minus the floor (ficta's own share), ms",

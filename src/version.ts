@@ -5,6 +5,8 @@ declare const FICTA_BUILD_COMMIT: string | undefined;
 
 export const VERSION: string = pkg.version;
 export const COMMIT: string = typeof FICTA_BUILD_COMMIT === "string" ? FICTA_BUILD_COMMIT : "";
+/** True in a binary scripts/build.ts compiled; false when run from source. */
+export const COMPILED: boolean = typeof FICTA_BUILD_COMMIT === "string";
 
 export function versionLine(): string {
   return `ficta ${VERSION}${COMMIT ? ` (${COMMIT})` : ""}`;

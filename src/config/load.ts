@@ -1,8 +1,9 @@
 /** Loads settings: defaults < config file < environment, validated by the schema. */
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import type { z } from "zod";
 import { type Env, paths } from "./paths.ts";
+import { configFileWarnings } from "./settings-cache.ts";
 import { jsonProblem } from "./json-position.ts";
 import { parseSwitch, SWITCH_SPELLINGS } from "./switch.ts";
 import { type KeyInfo, keys, schema, type Settings } from "./schema.ts";
@@ -24,15 +25,15 @@ export interface LoadedConfig {
 
 type Table = Record<string, unknown>;
 
-export function loadConfig(env: Env = process.env): LoadedConfig {
+/** `read`: the config file's text as the caller already read it (undefined: no file). */
+export function loadConfig(
+  env: Env = process.env,
+  read?: { text: string | undefined },
+): LoadedConfig {
   const file = paths(env).config;
-  const text = readConfigText(file);
+  const text = read ? read.text : readConfigText(file);
   const loaded = parseConfig(text, file, env);
-  if (text !== undefined && process.platform !== "win32" && (statSync(file).mode & 0o077) !== 0) {
-    loaded.warnings.push(
-      `config file ${file} is readable by group or others; run: chmod 600 ${file}`,
-    );
-  }
+  loaded.warnings.push(...configFileWarnings(file, text));
   return loaded;
 }
 

@@ -13,6 +13,11 @@
 import { z } from "zod";
 import { upstreamProblem } from "./upstream.ts";
 
+// A process parses its settings once or twice: zod's default generates (`new Function`) and
+// compiles a fast parser per object schema on the first parse, which costs a launch more CPU
+// than the parse it would speed up.
+z.config({ jitless: true });
+
 /** Metadata carried by every leaf key; `env` lists extra variable names besides the canonical one. */
 export interface KeyMeta {
   description: string;

@@ -23,7 +23,9 @@ import { say } from "../report/say.ts";
 import type { Session } from "../report/session.ts";
 import { childEnv, loopbackNoProxy, NOT_FOUND_EXIT, runChild, SpawnError } from "./child.ts";
 import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "./exit-codes.ts";
-import { disabledRefusal, launchRefusals, refusalLine } from "./verdict.ts";
+import { disabledRefusal, launchRefusals, refusalLine, requireOn } from "./verdict.ts";
+import type { Registry } from "../registry/index.ts";
+import { reportLines as registryReportLines } from "../registry/report.ts";
 
 /** `ficta <agent> [args...]`: resolves to the exit code (the agent's own, or ficta's). */
 export async function runAgent(agent: Agent, args: string[]): Promise<number> {
@@ -106,11 +108,12 @@ function realExecutable(agent: Agent, configured: string, env: Env): string | nu
 }
 
 /**
- * Loaded on demand: the schema costs more than the rest of a passthrough launch together. A
- * configuration error refuses the launch.
+ * Loaded on demand, from the settings cache when nothing changed since an earlier launch (see
+ * launch-settings.ts): the schema costs more than the rest of a launch before the spawn together.
+ * A configuration error refuses the launch.
  */
 async function loadSettings(agent: Agent, env: Env): Promise<Settings | number> {
-  const loaded = (await import("./settings.ts")).loadSettingsOrProblem(env);
+  const loaded = await (await import("./launch-settings.ts")).launchSettings(env);
   if (!("problem" in loaded)) return loaded;
   return finish(agent, env, { kind: "refused", exitCode: REFUSED_EXIT, message: loaded.problem });
 }
@@ -174,9 +177,15 @@ function openSession(
 }
 
 /**
- * The protected launch: registry, proxy, the agent, summary. The engine compiles while the agent
- * starts (see deferred-engine.ts); a compile failure stops the agent, whose requests were all
- * refused.
+ * The protected launch: key, proxy, the agent, then the registry, summary. Only what decides
+ * whether the launch may run comes before the spawn: the settings and the agent's refusals (in
+ * launchAgent), the surrogate key, the session log's directory, and, when `registry.require` is on
+ * (or a GitHub Actions job fetches values from secret managers, which the runner must mask before
+ * the agent can print them), the whole registry. Otherwise the registry (the dotenv files and the
+ * monorepo walk, the environment, the agents' credential files), the store and the compile run
+ * while the agent starts (see protection.ts): the proxy holds every request until the engine has
+ * all of them compiled in, so nothing reaches the model before that. A registry or compile
+ * failure stops the agent, whose requests were all refused.
  */
 async function airlocked(
   agent: Agent,
@@ -186,21 +195,15 @@ async function airlocked(
   env: Env,
 ) {
   const [
-    { loadRegistry, reportLines },
     { loadSurrogateKey, SurrogateKeyError },
-    { compileEngine },
     proxyModule,
     report,
     { startProtection },
-    { allCredentialFiles },
   ] = await Promise.all([
-    import("../registry/index.ts"),
     import("../config/key.ts"),
-    import("../core/mod.ts"),
     import("../proxy/mod.ts"),
     import("../report/index.ts"),
     import("./protection.ts"),
-    import("../agents/mod.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -214,31 +217,22 @@ async function airlocked(
       message: error.message,
     });
   }
-  // Every agent's credential files: an agent can read another's (reads its credential file).
-  const registry = await loadRegistry(settings, {
-    cwd: process.cwd(),
-    env,
-    credentialFiles: allCredentialFiles(),
-  });
-  for (const line of reportLines(registry)) say(line);
-  const refusals = launchRefusals(registry, settings);
-  if (refusals.length) {
-    return finish(agent, env, {
-      kind: "refused",
-      exitCode: REFUSED_EXIT,
-      message: refusalLine(refusals),
-    });
-  }
-  for (const source of registry.sources) {
-    if (source.status === "error" || source.empty?.length) {
-      annotate(env, "warning", reportLines({ ...registry, sources: [source] })[0]);
+  const cwd = process.cwd();
+  const stderrIsTTY = stderrIsTerminal();
+  let early: Registry | undefined;
+  if (registryDecides(settings, env)) {
+    early = await loadRegistryFor(settings, env, cwd);
+    const refusals = launchRefusals(early, settings);
+    if (refusals.length) {
+      for (const line of registryReportLines(early)) say(line);
+      return finish(agent, env, {
+        kind: "refused",
+        exitCode: REFUSED_EXIT,
+        message: refusalLine(refusals),
+      });
     }
+    reportRegistry(early, env, say);
   }
-  // The runner masks its own secrets in the job log, not those ficta fetched itself.
-  const fetched = new Set(
-    registry.sources.filter((source) => source.kind === "command").map((source) => source.name),
-  );
-  addMasks(env, registry.secrets.filter((s) => fetched.has(s.source)).map((s) => s.value));
 
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
   const launchedAt = Date.now();
@@ -246,22 +240,22 @@ async function airlocked(
   if (typeof session === "string") {
     return finish(agent, env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: session });
   }
-  const cwd = process.cwd();
   const protection = startProtection({
     settings,
     env,
     cwd,
-    registry,
     extra: [{ name: agent.tokenVariable, source: "ficta", value: token }],
     key,
     log: (entry) => session.note(entry),
-    compile: (secrets) =>
-      compileEngine(secrets, key, engineOptions(settings, { dialect: agent.dialect })),
+    compile: async (secrets) =>
+      (await import("../core/mod.ts")).compileEngine(
+        secrets,
+        key,
+        engineOptions(settings, { dialect: agent.dialect }),
+      ),
   });
-  for (const line of protection.reportLines) say(line);
   // ficta's own fetch to a loopback upstream must not go through a system proxy either.
   Object.assign(process.env, loopbackNoProxy(process.env));
-  const stderrIsTTY = stderrIsTerminal();
   guardTerminal(stderrIsTTY);
   const proxy = proxyModule.serve({
     agent: agent.proxy,
@@ -274,6 +268,10 @@ async function airlocked(
     requestLines: stderrIsTTY ? undefined : say,
     binding: agent.proxy.binding?.(env) ?? null,
   });
+  // Launch-report lines that are ready only after the spawn: said as they come when stderr is not
+  // a terminal; while the agent's TUI owns the terminal, said after it exits.
+  const later: string[] = [];
+  const sayLater = (line: string) => stderrIsTTY ? later.push(line) : say(line);
   const stopAgent = new AbortController();
   let compileError: unknown;
   let child: ChildLaunch | undefined;
@@ -295,11 +293,19 @@ async function airlocked(
       childEnv(env, { ...child.env, ...loopbackNoProxy(env) }),
       stopAgent.signal,
     );
-    protection.begin((error) => {
+    const registry = early
+      ? Promise.resolve(early)
+      : loadRegistryFor(settings, env, cwd).then((registry) => {
+        reportRegistry(registry, env, sayLater);
+        return registry;
+      });
+    const reported = protection.begin(registry, (error) => {
       compileError = error;
       stopAgent.abort();
-    });
+    }).then((lines) => lines.forEach(sayLater), () => {});
     const code = await exited;
+    await reported;
+    for (const line of later.splice(0)) say(line);
     const facts = {
       agentExit: code,
       sessionId: session.id,
@@ -340,6 +346,44 @@ async function airlocked(
     await proxy.stop();
     session.close();
   }
+}
+
+/**
+ * Whether the registry decides if this launch may run, and so must be loaded before the spawn:
+ * under `registry.require` (fail-closed: a source that fails, a missing name or an empty registry
+ * refuses the launch), and in a GitHub Actions job with secret-manager sources, whose values the
+ * runner must be told to mask before the agent can print one into the job log.
+ */
+function registryDecides(settings: Settings, env: Env): boolean {
+  if (requireOn(settings)) return true;
+  const config = settings.registry;
+  return /^true$/i.test(env.GITHUB_ACTIONS ?? "") &&
+    (config.presets.length > 0 || config.command.length > 0);
+}
+
+/** The registry from the launch directory, every agent's credential files included. */
+async function loadRegistryFor(settings: Settings, env: Env, cwd: string): Promise<Registry> {
+  const [{ loadRegistry }, { allCredentialFiles }] = await Promise.all([
+    import("../registry/index.ts"),
+    import("../agents/mod.ts"),
+  ]);
+  // Every agent's credential files: an agent can read another's (reads its credential file).
+  return await loadRegistry(settings, { cwd, env, credentialFiles: allCredentialFiles() });
+}
+
+/** The registry's report lines, its warnings as CI annotations, masks for fetched values. */
+function reportRegistry(registry: Registry, env: Env, line: (text: string) => void): void {
+  for (const text of registryReportLines(registry)) line(text);
+  for (const source of registry.sources) {
+    if (source.status === "error" || source.empty?.length) {
+      annotate(env, "warning", registryReportLines({ ...registry, sources: [source] })[0]);
+    }
+  }
+  // The runner masks its own secrets in the job log, not those ficta fetched itself.
+  const fetched = new Set(
+    registry.sources.filter((source) => source.kind === "command").map((source) => source.name),
+  );
+  addMasks(env, registry.secrets.filter((s) => fetched.has(s.source)).map((s) => s.value));
 }
 
 /**

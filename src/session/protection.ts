@@ -1,40 +1,36 @@
 /**
- * What a launch protects beyond its registry, and for how long: values remembered from earlier
- * launches (the protected-value store), and values that appear in watched files during the
- * session. Both join the engine that the proxy holds; nothing here is on the path to the agent's
- * spawn except reading the store's one-line header for the launch report.
+ * What a launch protects, and for how long: the registry (dotenv files, the monorepo below the
+ * launch directory, the environment, secret managers, the agents' credential files), values
+ * remembered from earlier launches (the protected-value store), and values that appear in watched
+ * files during the session. All of it joins the engine that the proxy holds. None of it is on the
+ * path to the agent's spawn unless the launch needs it to decide whether it may run (see
+ * launch.ts): the registry, the store and the compile run while the agent starts, and the proxy
+ * holds every request until the engine has every source compiled in (deferred-engine.ts).
  *
  * ```ts
- * const protection = startProtection({ settings, env, cwd, registry, extra, key, log,
+ * const protection = startProtection({ settings, env, cwd, extra, key, log,
  *   compile: (secrets) => compileEngine(secrets, key, engineOptions(settings, { dialect })) });
  * serve({ engine: protection.engine, ... }); // then spawn the child, and:
- * protection.begin(stopChild);                 // compile, store, watch
+ * const lines = await protection.begin(loadRegistry(...), stopChild); // compile, store, watch
  * ```
  */
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
 import type { Engine, Secret } from "../core/mod.ts";
-import { type Registry, storedSecrets } from "../registry/index.ts";
-import {
-  readStore,
-  remember,
-  type Remembered,
-  storedCount,
-  type StoredValue,
-  StoreError,
-  type StoreKey,
-  storeKey,
-} from "../registry/store.ts";
-import { watchedDirectories, type Watching, watchSources } from "../registry/watch.ts";
+import type { Registry } from "../registry/index.ts";
+import type { Remembered, StoredValue, StoreKey } from "../registry/store.ts";
+import type { Watching } from "../registry/watch.ts";
 import { deferredEngine, type ReplaceableEngine } from "./deferred-engine.ts";
 
 export interface Protection {
   /** For the proxy: compiles once `begin` is called, replaced when a watched file changes. */
   engine: ReplaceableEngine;
-  /** Launch-report lines (no `ficta: ` prefix): stored and watched counts. */
-  reportLines: string[];
-  /** After the spawn: compile (registry + stored), store this launch's values, start watching. */
-  begin(onCompileError: (error: unknown) => void): void;
+  /**
+   * Compile the registry (once it is loaded) and the stored values, store this launch's values,
+   * start watching. Resolves to the launch-report lines (no `ficta: ` prefix: stored and watched
+   * counts) once the registry is known; a registry that fails to load fails the compile.
+   */
+  begin(registry: Promise<Registry>, onCompileError: (error: unknown) => void): Promise<string[]>;
   /** Stops watching, waits for the store; returns lines for the exit report. */
   stop(): Promise<string[]>;
 }
@@ -43,7 +39,6 @@ export function startProtection(options: {
   settings: Settings;
   env: Env;
   cwd: string;
-  registry: Registry;
   /** Secrets that belong to this launch only (the proxy token). */
   extra: Secret[];
   key: CryptoKey;
@@ -51,33 +46,35 @@ export function startProtection(options: {
   log(entry: Record<string, unknown>): void;
   compile(secrets: readonly Secret[]): Promise<Engine>;
 }): Protection {
-  const { settings, env, registry } = options;
+  const { settings, env } = options;
   const config = settings.registry;
   const compiling = Promise.withResolvers<Engine>();
   const engine = deferredEngine(compiling.promise);
   const problems: string[] = [];
-  const reportLines: string[] = [];
-  const directories = config.watch ? watchedDirectories(registry, env) : [];
-  if (config.store) {
-    const count = storedCount(env);
-    if (count > 0) reportLines.push(`registry: store (${count} values from earlier launches)`);
-  }
-  if (directories.length) {
-    reportLines.push(`registry: watching ${directories.length} directories for new values`);
-  }
+  // Loaded by `begin`, after the spawn: nothing of the store or the watcher before it.
+  let loadingModules:
+    | Promise<[typeof import("../registry/store.ts"), typeof import("../registry/watch.ts")]>
+    | undefined;
+  const modules = () =>
+    loadingModules ??= Promise.all([
+      import("../registry/store.ts"),
+      import("../registry/watch.ts"),
+    ]);
   let watching: Watching | undefined;
   let storing: Promise<unknown> = Promise.resolve();
   /** Settles once this launch's values are queued for the store (after the first compile). */
   let queued: Promise<unknown> = Promise.resolve();
   let sealing: Promise<StoreKey> | undefined;
-  const sealKey = () => (sealing ??= storeKey(options.key));
+  const sealKey = () => (sealing ??= modules().then(([{ storeKey }]) => storeKey(options.key)));
 
   let storeUsable = config.store;
+  let stopped = false;
   const store = (items: readonly Remembered[]) => {
     if (!storeUsable || items.length === 0) return;
     // One write at a time: each reads the store again just before writing.
     storing = storing.then(async () => {
       try {
+        const [{ remember }] = await modules();
         await remember(env, await sealKey(), items, config.store_max);
       } catch (error) {
         problems.push(
@@ -97,10 +94,10 @@ export function startProtection(options: {
 
   return {
     engine,
-    reportLines,
-    begin(onCompileError) {
-      const base = [...registry.secrets, ...options.extra];
-      const all = (async () => {
+    begin(loading, onCompileError) {
+      const ready = Promise.all([loading, modules(), import("../registry/index.ts")]);
+      const all = ready.then(async ([registry, [{ readStore, StoreError }], { storedSecrets }]) => {
+        const base = [...registry.secrets, ...options.extra];
         let stored: StoredValue[] = [];
         if (config.store) {
           try {
@@ -120,41 +117,63 @@ export function startProtection(options: {
           }
         }
         return [...base, ...storedSecrets(settings, stored, base)];
-      })();
+      });
       const first = all.then((secrets) => options.compile(secrets));
       first.then(compiling.resolve, (error) => {
         compiling.reject(error);
         onCompileError(error);
       });
       // Stored after the compile, so the first request does not wait for the write.
-      queued = first.then(() => store(registry.remembered), () => {});
-      if (directories.length === 0) return;
-      all.then((secrets) => {
-        watching = watchSources({
-          settings,
-          env,
-          cwd: options.cwd,
-          directories,
-          files: registry.dotenvFiles,
-          credentialFiles: registry.credentialFiles,
-          secrets,
-          onUpdate(update) {
-            engine.replace(options.compile(update.secrets));
-            log({
-              time: new Date().toISOString(),
-              event: "registry",
-              source: update.source,
-              added: update.added,
-            });
-            store(update.remember);
-          },
-          onError(message) {
-            log({ time: new Date().toISOString(), event: "watch-error", error: message });
-          },
-        });
-      }, () => {});
+      queued = Promise.all([ready, first]).then(
+        ([[registry]]) => store(registry.remembered),
+        () => {},
+      );
+      const lines = ready.then(([registry, [{ storedCount }, { watchedDirectories }]]) => {
+        const reportLines: string[] = [];
+        const directories = config.watch ? watchedDirectories(registry, env) : [];
+        if (config.store) {
+          const count = storedCount(env);
+          if (count > 0) {
+            reportLines.push(`registry: store (${count} values from earlier launches)`);
+          }
+        }
+        if (directories.length) {
+          reportLines.push(`registry: watching ${directories.length} directories for new values`);
+        }
+        if (directories.length === 0) return reportLines;
+        Promise.all([all, modules()]).then(([secrets, [, { watchSources }]]) => {
+          if (stopped) return;
+          watching = watchSources({
+            settings,
+            env,
+            cwd: options.cwd,
+            directories,
+            files: registry.dotenvFiles,
+            credentialFiles: registry.credentialFiles,
+            secrets,
+            onUpdate(update) {
+              engine.replace(options.compile(update.secrets));
+              log({
+                time: new Date().toISOString(),
+                event: "registry",
+                source: update.source,
+                added: update.added,
+              });
+              store(update.remember);
+            },
+            onError(message) {
+              log({ time: new Date().toISOString(), event: "watch-error", error: message });
+            },
+          });
+        }, () => {});
+        return reportLines;
+      });
+      // The caller's failure path is the compile's: no unhandled rejection from here.
+      lines.catch(() => {});
+      return lines;
     },
     async stop() {
+      stopped = true;
       watching?.close();
       // A session shorter than the compile still stores what it protected.
       await queued;

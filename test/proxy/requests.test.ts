@@ -60,6 +60,21 @@ describe("request bodies", () => {
     expect(t.entries()[0].redacted).toEqual({ body: { DB_PASSWORD: 2, STRIPE_KEY: 1 } });
   });
 
+  test("a body of several MiB: redacted, framed by content-length (not chunked), every byte sent", async () => {
+    start();
+    const line = `DB=${secrets[db].value} and some ordinary text around it\n`;
+    const output = line.repeat(Math.ceil((3 * 1024 * 1024) / line.length));
+    const body = JSON.stringify({ model: "m", input: [{ type: "function_call_output", output }] });
+    const res = await post(body);
+    expect(res.status).toBe(200);
+    const received = t.upstream.received[0];
+    expect(received.headers.get("transfer-encoding")).toBeNull();
+    expect(received.headers.get("content-length")).toBe(String(received.body.length));
+    const expected = body.replaceAll(secrets[db].value, engine.surrogate("DB_PASSWORD"));
+    expect(sentText()).toBe(expected);
+    expect(t.entries()[0].bytesUp).toBe(received.body.length);
+  });
+
   const encoders: [string, (b: Uint8Array) => Uint8Array<ArrayBuffer>][] = [
     ["zstd", (b) => zstdCompressSync(b)],
     ["gzip", (b) => gzipSync(b)],

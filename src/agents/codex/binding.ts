@@ -7,7 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-import type { AuthorizationBinding } from "../../proxy/mod.ts";
+import type { AuthorizationBinding } from "../../proxy/agent.ts";
 
 /**
  * A binding to Codex's own credentials: auth.json's access token or API key, and the API key

@@ -8,7 +8,9 @@
  * const proxy = serve({ agent: codexProxy, dialect: responsesDialect, engine, settings, session, token });
  * ```
  */
-import { plainRefusal, type ProxyAgent } from "../../proxy/mod.ts";
+// The agent-facing parts, not the door (mod.ts), which would load the handler with the agent.
+import type { ProxyAgent } from "../../proxy/agent.ts";
+import { plainRefusal } from "../../proxy/refusals.ts";
 import { authorizationBinding } from "./binding.ts";
 import { codexAuthPath } from "./auth-file.ts";
 import { codexWebSocket } from "./websocket.ts";

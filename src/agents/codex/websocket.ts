@@ -7,7 +7,7 @@
  * const route = codexWebSocket.route({ method: "GET", pathname: "/v1/responses", headers }, up);
  * ```
  */
-import type { WebSocketSupport } from "../../proxy/mod.ts";
+import type { WebSocketSupport } from "../../proxy/agent.ts";
 import { CHATGPT_ACCOUNT_HEADER, resolveRoute, type Upstreams } from "./routes.ts";
 
 /** Events after which the upstream sends nothing more for that request. */

@@ -295,7 +295,14 @@ export function valueForms(
     if (at < 0) {
       forms.push(form);
       choices.push(single(spelling, depth));
-    } else choices[at] = [...choices[at], spelling, depth];
+      return;
+    }
+    // A pair already listed is never chosen again (the first one wins): not added twice.
+    const list = choices[at];
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === spelling && list[i + 1] === depth) return;
+    }
+    choices[at] = [...list, spelling, depth];
   };
   const addSpelling = (text: string): number => {
     const at = spellings.indexOf(text);
@@ -358,10 +365,11 @@ export function valueForms(
       if (literal === text) continue;
       // In a tool's output, a spelling of its own; in `arguments`, what ficta restored there.
       const once = jsonEscape(literal);
-      addForm(jsonEscape(once), spelling, 2);
+      const twice = jsonEscape(once);
+      addForm(twice, spelling, 2);
       const own = addSpelling(literal);
       addForm(once, own, 1);
-      addForm(jsonEscape(once), own, 2);
+      addForm(twice, own, 2);
     }
     for (const literal of written) {
       if (literal !== text) addForm(jsonEscape(jsonEscape(literal)), spelling, 2);

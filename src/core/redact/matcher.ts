@@ -24,6 +24,8 @@ const SECOND_MULTIPLIER = 0x85ebca6b;
  * allocated (zeroed) table is all free slots without a fill.
  */
 const EMPTY = 0;
+/** Expected share of distinct grams among the window grams of a registry's forms. */
+const DISTINCT_GRAMS = 0.6;
 /** Largest share of gram table slots in use before it grows. */
 const MAX_LOAD = 0.5;
 /** Fields of a gram table slot after the gram itself. */
@@ -114,7 +116,15 @@ export class Matcher {
     this.bytesView = new DataView(this.bytes.buffer);
     const capacity = Math.max(64, expectedPatterns);
     this.meta = new Int32Array(capacity * 4);
-    this.resize(expectedPatterns * this.stride);
+    // Sized for the distinct grams expected, not for one per window position: a value's forms
+    // share most of their bytes, and their windows mostly land on the same grams (about 58% of
+    // `patterns x stride` are distinct for the bench's 1000 values). A table twice the size only
+    // cost page faults (a 2 MB table, about 20 us per fault on the slow VM) and cache misses;
+    // if the estimate is short, the table grows once.
+    this.resize(
+      Math.ceil(expectedPatterns * this.stride * DISTINCT_GRAMS),
+      expectedPatterns * this.stride,
+    );
   }
 
   /**
@@ -123,7 +133,11 @@ export class Matcher {
    */
   add(pattern: string, id: number, rank = 0): void {
     const start = this.used;
-    let { read, written: length } = encoder.encodeInto(pattern, this.bytes.subarray(start));
+    let length = this.writeAscii(pattern, start);
+    let read = length;
+    if (length < 0) {
+      ({ read, written: length } = encoder.encodeInto(pattern, this.bytes.subarray(start)));
+    }
     if (read < pattern.length) {
       // Grown only when it did not fit (UTF-8 takes at most three bytes per UTF-16 code unit):
       // sized up front from the forms' lengths, ASCII patterns fill the store exactly.
@@ -149,6 +163,23 @@ export class Matcher {
     for (let offset = base; offset < base + this.stride; offset++) {
       this.insert(this.patternGram(start + offset), index, offset);
     }
+  }
+
+  /**
+   * Copies `pattern` into the store at `start` when it is ASCII and fits, returning its length;
+   * -1 otherwise (then `encodeInto` writes it). Most forms are short ASCII strings, for which this
+   * loop beats `encodeInto` on a fresh `subarray` view (measured: a third of the build's time).
+   */
+  private writeAscii(pattern: string, start: number): number {
+    const n = pattern.length;
+    const bytes = this.bytes;
+    if (start + n > bytes.length) return -1;
+    for (let i = 0; i < n; i++) {
+      const c = pattern.charCodeAt(i);
+      if (c >= 0x80) return -1;
+      bytes[start + i] = c;
+    }
+    return n;
   }
 
   /**
@@ -252,9 +283,9 @@ export class Matcher {
     if (room <= 0) return 0;
     let best = room >> 1;
     let bestLoad = this.load(start + best);
-    for (const offset of [room, 0, room >> 2, (3 * room) >> 2]) {
-      // A few candidates per gram is as good as it gets for low-entropy forms such as hex.
-      if (bestLoad <= 4 * this.stride) break;
+    // A few candidates per gram is as good as it gets for low-entropy forms such as hex.
+    for (let k = 0; k < 4 && bestLoad > 4 * this.stride; k++) {
+      const offset = k === 0 ? room : k === 1 ? 0 : k === 2 ? room >> 2 : (3 * room) >> 2;
       const load = this.load(start + offset);
       if (load < bestLoad) {
         best = offset;
@@ -324,9 +355,9 @@ export class Matcher {
    * Sizes the gram table (at most MAX_LOAD full, so probe runs stay short) and the bit filter
    * for `grams` distinct grams, re-inserting what is there. The filter gets 32 bits per gram, two
    * set per gram: measured faster than 16 (more misses reach the table) and 64 (more cache
-   * misses in the filter itself).
+   * misses in the filter itself). `candidates`: room for that many candidate records.
    */
-  private resize(grams: number): void {
+  private resize(grams: number, candidates = grams): void {
     let slots = 1024;
     while (slots * MAX_LOAD < grams) slots *= 2;
     let bits = 16;
@@ -337,7 +368,7 @@ export class Matcher {
     this.table = new Int32Array(slots * 4);
     this.filter = new Int32Array(1 << (bits - 5));
     this.filterShift = 32 - bits;
-    this.cands = new Int32Array(Math.max(256, grams + 1, oldCandidates * 2) * 4);
+    this.cands = new Int32Array(Math.max(256, candidates + 1, oldCandidates * 2) * 4);
     this.candidates = 1;
     this.grams = 0;
     // Re-insert each old slot's list in order, keeping registration order among candidates.
