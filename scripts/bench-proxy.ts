@@ -40,6 +40,7 @@ import {
   type FixedCase,
   type Job,
   type SessionCase,
+  type TransportCase,
   warmupFor,
 } from "./bench-proxy/stand-in-codex.ts";
 import type { RequestEntry } from "../src/report/index.ts";
@@ -70,7 +71,7 @@ interface Launch {
   bodyValues?: number;
   /** The agent ficta launches (default codex): `ficta claude -p` speaks the Messages API. */
   agent?: "codex" | "claude";
-  cases: (FixedCase | SessionCase)[];
+  cases: (FixedCase | SessionCase | TransportCase)[];
 }
 
 const LAUNCHES: Launch[] = [
@@ -139,6 +140,20 @@ const LAUNCHES: Launch[] = [
     values: 1000,
     cases: [fixed("500 KB", 500 * KB, n(100, 25)), fixed("5 MB", 5 * MB, n(30, 8))],
   },
+  // Issue 17: the same session over HTTP (the whole history every turn) and over the Responses
+  // WebSocket (new items only, chained by previous_response_id), each in its own launch.
+  ...(["http", "websocket"] as const).map((transport): Launch => ({
+    name: `1000 values, ${transport === "http" ? "HTTP" : "WebSocket"} session`,
+    via: "binary",
+    values: 1000,
+    cases: [{
+      kind: "transport",
+      label: `${n(100, 30)} turns to 2 MB`,
+      turns: n(100, 30),
+      bytes: 2 * MB,
+      transport,
+    }],
+  })),
 ];
 
 /** Targets from issue 13: added p50 per row, by launch and case label (Messages rows alike). */
@@ -229,6 +244,8 @@ function addStages(results: CaseResult[], launch: Launch, logs: string) {
       if (line) entries.push(JSON.parse(line) as RequestEntry);
     }
   }
+  // Transport cases interleave HTTP and WebSocket turns: their rows carry no stage split.
+  if (launch.cases.some((c) => c.kind === "transport")) return;
   const turns = entries.filter((e) => e.kind === "turn");
   let at = 0;
   launch.cases.forEach((c, i) => {
@@ -360,9 +377,36 @@ async function main() {
         })`,
     );
   }
+  transportRows(byKey);
   for (const note of notes) console.log(`- ${note}`);
   readmeRows(byKey);
   if (notes.some((n) => n.includes("differed"))) process.exitCode = 1;
+}
+
+/** HTTP and WebSocket side by side for the transport session (issue 17). */
+function transportRows(byKey: Map<string, CaseResult>) {
+  const rows = [...byKey.entries()].filter(([k]) =>
+    /^1000 values, (HTTP|WebSocket) session\|/.test(k)
+  );
+  if (!rows.length) return;
+  console.log(
+    "\nTransport, one session turn by turn through ficta (HTTP re-sends the whole history; the " +
+      "WebSocket sends the new items, chained by previous_response_id):\n",
+  );
+  console.log(
+    "| transport | session | KB uploaded per turn | direct p50 ms | added p50 ms | added p95 | " +
+      "added p99 | ficta CPU ms/turn |",
+  );
+  console.log("|---|---|---:|---:|---:|---:|---:|---:|");
+  for (const [key, r] of rows) {
+    const [launch, session] = key.split("|");
+    const transport = launch.includes("WebSocket") ? "WebSocket" : "HTTP";
+    console.log(
+      `| ${transport} | ${session} | ${r2((r.upBytesPerTurn ?? 0) / KB)} | ${r2(r.direct.p50)} | ` +
+        `**${r2(r.added.p50)}** | ${r2(r.added.p95)} | ${r2(r.added.p99)} | ` +
+        `${r2(r.cpuMsPerRequest)} |`,
+    );
+  }
 }
 
 /** The README's speed rows, in its table's columns (what | ficta | target | anchor). */

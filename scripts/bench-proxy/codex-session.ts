@@ -228,6 +228,23 @@ export class CodexSession {
       `"include":["reasoning.encrypted_content"],"prompt_cache_key":"0d1c2b3a-4f5e-6d7c-8b9a"}`;
   }
 
+  /** How many input items the conversation holds so far. */
+  get itemCount(): number {
+    return this.items.length;
+  }
+
+  /**
+   * The Responses WebSocket frame Codex sends for the items added since `since`: the same
+   * fields as `body()`, chained on `previous` (Codex's incremental turn).
+   */
+  frame(since: number, previous: string): string {
+    return `{"type":"response.create","model":"gpt-5.3-codex","previous_response_id":` +
+      `${JSON.stringify(previous)},"input":[${this.items.slice(since).join(",")}],` +
+      `"tools":[],"tool_choice":"auto","parallel_tool_calls":false,` +
+      `"reasoning":{"effort":"medium","summary":"auto"},"store":false,"stream":true,` +
+      `"include":["reasoning.encrypted_content"],"prompt_cache_key":"0d1c2b3a-4f5e-6d7c-8b9a"}`;
+  }
+
   /** Adds turns until the body reaches `bytes`. */
   growTo(bytes: number): this {
     while (this.approximateBytes < bytes) this.turn();

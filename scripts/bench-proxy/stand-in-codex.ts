@@ -31,11 +31,24 @@ export interface SessionCase {
   steady: number;
 }
 
+/**
+ * One conversation of `turns` turns growing to `bytes`, each turn sent the way Codex does over
+ * `transport`: the whole history as an HTTP POST, or the new items only as a Responses WebSocket
+ * frame chained by `previous_response_id` (one connection for the session).
+ */
+export interface TransportCase {
+  kind: "transport";
+  label: string;
+  turns: number;
+  bytes: number;
+  transport: "http" | "websocket";
+}
+
 export interface Job {
   upstream: string;
   secretsFile: string;
   out: string;
-  cases: (FixedCase | SessionCase)[];
+  cases: (FixedCase | SessionCase | TransportCase)[];
 }
 
 export interface Percentiles {
@@ -66,12 +79,14 @@ export interface CaseResult {
   stagesMs?: Record<string, number>;
   /** Session cases: RSS (MiB) after selected turns, then after the steady phase. */
   rssByTurn?: [number, number][];
+  /** Transport cases: mean request bytes uploaded per turn. */
+  upBytesPerTurn?: number;
 }
 
 const proxyPid = process.ppid;
 
 /** Requests sent through the proxy before measuring (they are in ficta's log, first). */
-export function warmupFor(c: FixedCase | SessionCase): number {
+export function warmupFor(c: FixedCase | SessionCase | TransportCase): number {
   return c.kind === "fixed" ? Math.max(3, Math.ceil(c.iterations / 10)) : 0;
 }
 
@@ -238,9 +253,109 @@ async function main() {
     return { direct: d.ms, ficta: p.ms, same };
   }
 
+  /** A WebSocket to `url` (Codex's headers), and a way to send one frame and await its answer. */
+  async function socket(url: string, headers: Record<string, string>) {
+    const ws = new (WebSocket as unknown as new (
+      url: string,
+      options: { headers: Record<string, string> },
+    ) => WebSocket)(url, { headers });
+    let frames: string[] = [];
+    let done: (() => void) | undefined;
+    ws.onmessage = (event) => {
+      const text = String(event.data);
+      frames.push(text);
+      if (text.startsWith('{"type":"response.completed"')) done?.();
+    };
+    await new Promise<void>((resolve, reject) => {
+      ws.onopen = () => resolve();
+      ws.onerror = () => reject(new Error(`stand-in codex: WebSocket to ${url} failed`));
+    });
+    ws.onclose = (event) => {
+      if (done) throw new Error(`stand-in codex: ${url} closed (${event.code} ${event.reason})`);
+    };
+    return {
+      async send(frame: string) {
+        frames = [];
+        const started = performance.now();
+        const answered = new Promise<void>((resolve) => (done = resolve));
+        ws.send(frame);
+        await answered;
+        done = undefined;
+        const ms = performance.now() - started;
+        // As SSE text, so `canonical` compares it like an HTTP answer.
+        const text = frames.map((f) => `event: x\ndata: ${f}\n\n`).join("");
+        return { ms, text };
+      },
+      close: () => ws.close(),
+    };
+  }
+
+  async function transport(c: TransportCase): Promise<CaseResult> {
+    const session = new CodexSession({ secrets, turnBytes: Math.ceil(c.bytes / c.turns) });
+    const h = { ...common, "openai-beta": "responses_websockets=2026-02-06" };
+    const ws = c.transport === "websocket";
+    const viaProxy = ws
+      ? await socket(proxied.url.replace(/^http/, "ws"), { ...h, ...proxied.headers })
+      : undefined;
+    const direct = ws
+      ? await socket(`${job.upstream.replace(/^http/, "ws")}/v1/responses`, h)
+      : undefined;
+    const r = { direct: [] as number[], ficta: [] as number[], added: [] as number[], up: 0 };
+    let mismatches = 0;
+    let since = 0;
+    const cpuStart = cpuMs(proxyPid);
+    for (let t = 1; t <= c.turns; t++) {
+      session.turn();
+      let d: number;
+      let f: number;
+      if (!ws) {
+        const body = encoder.encode(session.body());
+        const p = await pair(body, "sse", t % 2 === 0);
+        [d, f] = [p.direct, p.ficta];
+        r.up += body.length;
+        if (!p.same) mismatches++;
+      } else {
+        const frame = session.frame(since, `resp_turn_${t - 1}`);
+        since = session.itemCount;
+        const d1 = t % 2 === 0 ? await direct!.send(frame) : null;
+        const p = await viaProxy!.send(frame);
+        const q = d1 ?? await direct!.send(frame);
+        [d, f] = [q.ms, p.ms];
+        r.up += encoder.encode(frame).length;
+        if (canonical(q.text) !== canonical(p.text)) mismatches++;
+      }
+      r.direct.push(d);
+      r.ficta.push(f);
+      r.added.push(f - d);
+    }
+    viaProxy?.close();
+    direct?.close();
+    await Bun.sleep(50);
+    const cpu = cpuMs(proxyPid) - cpuStart;
+    const memory = memoryMiB(proxyPid);
+    return {
+      label: c.label,
+      bytes: r.up / c.turns,
+      n: r.added.length,
+      direct: percentiles(r.direct),
+      ficta: percentiles(r.ficta),
+      added: percentiles(r.added),
+      cpuMsPerRequest: cpu / r.added.length,
+      rssMiB: memory.rss,
+      peakRssMiB: memory.peak,
+      mismatches,
+      upBytesPerTurn: r.up / c.turns,
+    };
+  }
+
   const encoder = new TextEncoder();
   const results: CaseResult[] = [];
   for (const c of job.cases) {
+    if (c.kind === "transport") {
+      results.push(await transport(c));
+      writeFileSync(job.out, JSON.stringify(results));
+      continue;
+    }
     const direct: number[] = [];
     const ficta: number[] = [];
     const added: number[] = [];

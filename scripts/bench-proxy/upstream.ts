@@ -152,11 +152,29 @@ export function jsonAnswer(lines: string[]): string {
   });
 }
 
+/** The same answer as Responses WebSocket frames: one event's JSON per frame. */
+export function wsFrames(lines: string[]): string[] {
+  return sseAnswer(lines).split("\n\n").filter(Boolean).map((event) =>
+    event.slice(event.indexOf("\ndata: ") + "\ndata: ".length)
+  );
+}
+
 if (import.meta.main) {
+  const encoder = new TextEncoder();
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
-    async fetch(req) {
+    websocket: {
+      perMessageDeflate: true,
+      message(ws, message) {
+        const bytes = typeof message === "string" ? encoder.encode(message) : message;
+        for (const frame of wsFrames(echoed(bytes))) ws.send(frame);
+      },
+    },
+    async fetch(req, srv) {
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        return srv.upgrade(req) ? undefined : new Response("no upgrade", { status: 400 });
+      }
       const lines = echoed(await req.bytes());
       if (new URL(req.url).pathname === "/v1/messages") {
         return new Response(messagesSseAnswer(lines), {

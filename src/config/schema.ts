@@ -182,6 +182,10 @@ export const schema = z.object({
     max_body_mb: key(z.number().positive().max(4096).default(256), {
       description: "Largest request body accepted, compressed or decoded, in MiB.",
     }),
+    transport: key(z.enum(["auto", "http", "websocket"]).default("auto"), {
+      description:
+        "How Codex's model turns travel: auto (WebSocket, back to HTTP for the session when the upstream refuses it), http, or websocket (no fallback).",
+    }),
     restore_into_tools: key(z.enum(RESTORE_POLICIES).default("all"), {
       description:
         "Restore real values into the model's tool calls (all), or leave surrogates there and restore only text (none).",

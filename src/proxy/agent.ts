@@ -100,6 +100,24 @@ export interface ProxyAgent<U extends Upstreams = Upstreams> {
    * nothing is signed.
    */
   signed?(body: Uint8Array): string[];
+  /** The agent's streaming API over WebSocket, when its client speaks it (websocket.ts relays it). */
+  webSocket?: WebSocketSupport<U>;
+}
+
+/**
+ * What the WebSocket relay needs from an agent whose client streams over WebSocket (one text
+ * frame per request body, one per answer event).
+ */
+export interface WebSocketSupport<U extends Upstreams = Upstreams> {
+  /**
+   * The route for an upgrade request (its upstream is the `https:` twin of the `wss:` URL the
+   * relay opens), or null: answered 426, which sends the client back to HTTP.
+   */
+  route(request: RouteRequest, upstreams: U): Route | null;
+  /** ficta's refusal of one request frame, as one answer frame the client shows without retrying. */
+  refusal(message: string): string;
+  /** Whether an answer frame is the last one for its request (for the log's per-request entry). */
+  ends(frame: string): boolean;
 }
 
 /** Tells whether an `authorization` header is one the launched client itself would send. */

@@ -25,7 +25,7 @@ import {
   showWhenQuiet,
   stageClock,
 } from "../report/index.ts";
-import type { AuthorizationBinding, ProxyAgent, Route, Upstreams } from "./agent.ts";
+import type { AuthorizationBinding, ProxyAgent, Route, RouteRequest, Upstreams } from "./agent.ts";
 import { BodyTooLarge, decodableAcceptEncoding, decodeBody, UndecodableBody } from "./codecs.ts";
 import { callUpstream, readBody, relay, type RelayDone } from "./forward.ts";
 import { endToEnd } from "./headers.ts";
@@ -90,7 +90,20 @@ export interface HandlerOptions {
    * the server's idle timeout (kept until then, so a stalled sender is dropped) must stop.
    */
   onBodyReceived?: (request: Request) => void;
+  /**
+   * Takes over a WebSocket upgrade once the checks let it through (Host, Origin, the launch
+   * token, the path, the agent's `webSocket` route): the server adapter accepts it, or answers
+   * why not. Resolves to undefined once upgraded. Absent, or for an agent without `webSocket`:
+   * every upgrade is refused with 426, which sends the client back to HTTP.
+   */
+  upgrade?: (request: Request, route: Route, path: string) => Promise<Response | undefined>;
 }
+
+/**
+ * What the handler resolves to when `options.upgrade` took the request over: the server adapter
+ * answers nothing itself then (Bun sends the 101).
+ */
+export const UPGRADED: Response = new Response(null, { status: 204 });
 
 const MiB = 1024 * 1024;
 const encoder = new TextEncoder();
@@ -241,6 +254,8 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
       counted = true;
     }
 
+    if (request.headers.has("upgrade")) return await upgradeOf(exchange, caller);
+
     const route = await routeOf(exchange, caller);
     if (route instanceof Response) return route;
     if (route.answer) return await answerLocally(exchange, route);
@@ -271,13 +286,16 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
 export type Admission = (request: Request) => Caller | Refusal;
 
 /**
- * Who may call: the right `Host`, no browser, no WebSocket upgrade (for now), and the launch
+ * Who may call: the right `Host`, no browser, no WebSocket upgrade unless the adapter takes them
+ * (`options.upgrade`; then the upgrade needs the launch token, see `upgradeOf`), and the launch
  * token, or for the agent's tokenless calls the client's own credential (or none at all, then
- * untrusted). The handler runs it first on every request; the server adapter will run the same
- * checks before it accepts a WebSocket upgrade.
+ * untrusted). The handler runs it first on every request, upgrades included.
  */
 export function createAdmission(
-  options: Pick<HandlerOptions, "agent" | "token" | "host" | "housekeepingNeedsToken" | "binding">,
+  options: Pick<
+    HandlerOptions,
+    "agent" | "token" | "host" | "housekeepingNeedsToken" | "binding" | "upgrade"
+  >,
 ): Admission {
   const { agent, host, binding } = options;
   const token = encoder.encode(options.token);
@@ -291,8 +309,8 @@ export function createAdmission(
     if (headers.get("host") !== host) return wrongHost(host);
     // Only browsers send these; a web page that found the port is never the agent's client.
     if (headers.has("origin") || headers.has("sec-fetch-site")) return fromBrowser(agent.client);
-    // Issue 17: an upgrade on a route that takes WebSocket passes here, and the adapter upgrades it.
-    if (headers.has("upgrade")) return webSocket();
+    // An upgrade goes on to the token check, then to `upgradeOf` (only where the adapter takes it).
+    if (headers.has("upgrade") && !options.upgrade) return webSocket();
     const given = headers.get(PROXY_TOKEN_HEADER);
     if (tokenMatches(given)) return { trusted: true, untrusted: false };
     const authorization = headers.get("authorization");
@@ -309,7 +327,11 @@ export function createAdmission(
  * The path and header names gated, then the agent's route for the redacted path; or the refusal
  * already sent.
  */
-async function routeOf(exchange: Exchange, caller: Caller): Promise<Route | Response> {
+async function routeOf(
+  exchange: Exchange,
+  caller: Caller,
+  table?: (request: RouteRequest) => Route | null,
+): Promise<Route | Response> {
   const { launch, request, entry } = exchange;
   const { output: pathOut, hits: pathHits } = await exchange.checkPath();
   const nameHits = launch.engine.gateText([...request.headers.keys()].join("\n"));
@@ -321,16 +343,39 @@ async function routeOf(exchange: Exchange, caller: Caller): Promise<Route | Resp
     if (nameHits.length) hits.push({ surface: "header names", names: nameHits });
     return exchange.refuse(blocked(hits));
   }
-  const route = launch.agent.route(
-    { method: request.method, pathname: pathOut, headers: request.headers },
-    launch.upstreams,
-  );
-  if (!route) return exchange.refuse(notAllowed(entry.method, entry.path));
+  const routed = { method: request.method, pathname: pathOut, headers: request.headers };
+  const route = table ? table(routed) : launch.agent.route(routed, launch.upstreams);
+  if (!route) {
+    return exchange.refuse(table ? webSocket() : notAllowed(entry.method, entry.path));
+  }
   entry.route = route.name;
   entry.kind = route.kind;
   entry.upstream = route.upstream.href;
   if (!caller.trusted && route.provider) return exchange.refuse(missingToken(launch.agent.client));
   return route;
+}
+
+/**
+ * A WebSocket upgrade: only the launch's own client, only where the agent takes WebSocket (its
+ * `webSocket` route, after the same path and header-name gate as any request); anything else is
+ * answered 426, which sends the client back to HTTP. The adapter's `upgrade` logs what follows.
+ */
+async function upgradeOf(exchange: Exchange, caller: Caller): Promise<Response> {
+  const { launch, request, entry } = exchange;
+  const sockets = launch.agent.webSocket;
+  const accept = launch.options.upgrade;
+  const websocket = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+  if (!caller.trusted || !sockets || !accept || !websocket || request.method !== "GET") {
+    return await exchange.refuseEarly(webSocket());
+  }
+  const route = await routeOf(
+    exchange,
+    caller,
+    (routed) => sockets.route(routed, launch.upstreams),
+  );
+  if (route instanceof Response) return route;
+  const answer = await accept(request, route, entry.path);
+  return answer ?? UPGRADED;
 }
 
 /** A route the agent answers itself: nothing is read or sent. */

@@ -21,6 +21,7 @@ export {
   type RouteRequest,
   type Upstreams,
   upstreamUrl,
+  type WebSocketSupport,
 } from "./agent.ts";
 export {
   createHandler,

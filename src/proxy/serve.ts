@@ -1,7 +1,8 @@
 /**
  * The thin Bun adapter: one `Bun.serve` on 127.0.0.1 (a free port), every request handed to
  * `createHandler`'s function. Only what needs the server lives here: the port (hence the one
- * `Host` answered), the idle timeout lifted once a body is in, and, later, WebSocket upgrades.
+ * `Host` answered), the idle timeout lifted once a body is in, and WebSocket upgrades (the
+ * handler checks them like any request, then hands them to the relay in websocket.ts).
  *
  * ```ts
  * const proxy = serve({ agent, engine, settings, session, token });
@@ -10,10 +11,12 @@
  * ```
  */
 import { chmodSync } from "node:fs";
-import { createHandler, type HandlerOptions } from "./handler.ts";
+import { requestLine, showWhenQuiet } from "../report/index.ts";
+import { createHandler, type HandlerOptions, PROXY_TOKEN_HEADER, UPGRADED } from "./handler.ts";
 import { internal } from "./refusals.ts";
+import { createWebSocketRelay, type RelayData, targetOf } from "./websocket.ts";
 
-export type ServeOptions = Omit<HandlerOptions, "host" | "onBodyReceived"> & {
+export type ServeOptions = Omit<HandlerOptions, "host" | "onBodyReceived" | "upgrade"> & {
   /** Bun's idle timeout in seconds (tests shorten it to prove every request opts out of it). */
   idleTimeout?: number;
   /**
@@ -33,29 +36,53 @@ export interface RunningProxy {
   stop(): Promise<void>;
 }
 
+/** For an agent without WebSocket: the handler never upgrades, so nothing ever lands here. */
+const NO_SOCKETS: Bun.WebSocketHandler<RelayData> = {
+  message: (ws) => ws.close(1008, "ficta: no WebSocket here"),
+};
+
 export function serve(options: ServeOptions): RunningProxy {
   const { idleTimeout, unix, ...handlerOptions } = options;
   const render = options.agent.render;
+  const support = options.agent.webSocket;
+  const relay = support
+    ? createWebSocketRelay({
+      engine: options.engine,
+      dialect: options.dialect,
+      support,
+      identityHeaders: options.agent.identityHeaders,
+      maxFrameBytes: options.settings.proxy.max_body_mb * 1024 * 1024,
+      transport: options.settings.proxy.transport,
+      tokenHeader: PROXY_TOKEN_HEADER,
+      record: (entry) => {
+        options.session.record(entry);
+        if (options.requestLines && (!options.settings.log.quiet || showWhenQuiet(entry))) {
+          options.requestLines(requestLine(entry));
+        }
+      },
+    })
+    : undefined;
   const common = {
     // Never Bun's development error page (bundled source, working directory) nor its console dump.
     development: false,
     // ficta enforces proxy.max_body_mb itself, so an oversized body gets a message and a log line.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    // WebSocket upgrades (issue 17) go here, before `handle`: for a request that asks for one,
-    // the same caller checks (`createAdmission(options)` from handler.ts: Host, Origin, token),
-    // then `server.upgrade(request, { data })`, and a `websocket` handler beside `fetch`. Until
-    // then the handler refuses every upgrade with 426.
-    fetch: (request: Request) => handle(request),
+    // An upgrade the handler lets through is the relay's from then on (Bun answers 101).
+    fetch: async (request: Request) => {
+      const response = await handle(request);
+      return response === UPGRADED ? undefined : response;
+    },
     error: () => render(internal("Error", { forwarded: false })),
-  } as const;
+    websocket: relay?.websocket ?? NO_SOCKETS,
+  };
   const server = unix === undefined
-    ? Bun.serve({
+    ? Bun.serve<RelayData>({
       hostname: "127.0.0.1",
       port: 0,
       ...(idleTimeout === undefined ? {} : { idleTimeout }),
       ...common,
     })
-    : Bun.serve({ unix, ...common });
+    : Bun.serve<RelayData>({ unix, ...common });
   if (unix !== undefined) chmodSync(unix, 0o600);
   const host = unix === undefined ? `127.0.0.1:${server.port}` : "localhost";
   // Defined before any request can arrive (this runs in the same turn): it needs Bun's port.
@@ -63,6 +90,14 @@ export function serve(options: ServeOptions): RunningProxy {
     ...handlerOptions,
     host,
     onBodyReceived: (request) => server.timeout(request, 0),
+    ...(relay
+      ? {
+        upgrade: (request, route, path) => {
+          server.timeout(request, 0);
+          return relay.upgrade(request, server, targetOf(route, path));
+        },
+      }
+      : {}),
   });
   return {
     port: server.port ?? 0,

@@ -45,6 +45,11 @@ export interface RequestEntry {
   refused: string | null;
   /** `complete`; `aborted` when the client went away; `failed` when the upstream broke off. */
   outcome: "complete" | "aborted" | "failed";
+  /**
+   * What ficta decided that is not a refusal, e.g. `websocket-fallback` (a WebSocket upgrade
+   * answered 426 so Codex uses HTTP); absent when there is nothing to say.
+   */
+  note?: string;
 }
 
 /** The entry for a request that just arrived; the proxy fills it in as the request goes. */
@@ -104,6 +109,7 @@ export function requestLine(entry: RequestEntry): string {
   if (redacted && !entry.blocked) notes.push(`${redacted} redacted`);
   if (entry.restored) notes.push(`${entry.restored} restored`);
   if (entry.unknownSurrogates) notes.push(`${entry.unknownSurrogates} unrestorable`);
+  if (entry.note) notes.push(entry.note);
   if (entry.outcome !== "complete") notes.push(entry.outcome);
   if (notes.length) line += `, ${notes.join(", ")}`;
   return line;

@@ -23,13 +23,16 @@ import {
   writeLogin,
 } from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
+import { startMockWsUpstream } from "./mock-ws-upstream.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);
 
 const upstream = startMockUpstream(() => [{ type: "message", text: "must not be reached" }]);
+const wsUpstream = startMockWsUpstream(() => [{ type: "message", text: "must not be reached" }]);
 afterAll(async () => {
   await upstream.stop();
+  await wsUpstream.stop();
   removeTempDirs();
 });
 
@@ -91,6 +94,72 @@ forEachCodex(() => {
             "reached the model in the request body. Nothing was sent.",
         );
         expect(upstream.received.filter((r) => r.method === "POST")).toEqual([]);
+        expect(session.totals().blocked).toBe(1);
+      } finally {
+        await proxy.stop();
+        session.close();
+      }
+    },
+    60_000,
+  );
+
+  test(
+    "over the WebSocket, a gate hit reaches Codex's output as ficta's text, once; no frame carries it",
+    async () => {
+      const dirs = tempDirs("gate-ws");
+      writeLogin(dirs.codexHome, "apikey");
+      const env = { FICTA_HOME: dirs.fictaHome, FICTA_OPENAI_UPSTREAM: wsUpstream.origin };
+      const { settings } = parseConfig(undefined, "(none)", env);
+      const secret = `gate-${crypto.randomUUID()}`;
+      const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
+      const engine = await compileEngine(
+        [{ name: "E2E_GATE_SECRET", source: "test", value: secret }],
+        key,
+        {
+          encoded: true,
+          shapes: false,
+          disabledFormats: [],
+          restoreIntoTools: "all",
+          dialect: responsesDialect,
+        },
+      );
+      const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
+      const session = createSession(settings, env);
+      const proxy = serve({
+        agent: codexProxy,
+        engine: withoutRedaction(engine),
+        dialect: responsesDialect,
+        settings,
+        token,
+        session,
+      });
+      const before = wsUpstream.frames().length;
+      try {
+        const codexEnv = {
+          PATH: process.env.PATH ?? "",
+          HOME: dirs.home,
+          CODEX_HOME: dirs.codexHome,
+          [PROXY_TOKEN_ENV]: token,
+        };
+        const result = await run(
+          [
+            currentCodex().path,
+            ...overrides(proxy.origin, detectAuthMode(codexEnv), PROXY_TOKEN_HEADER, true),
+            "exec",
+            ...OFFLINE_FLAGS,
+            `Deploy with ${secret}`,
+          ],
+          { cwd: dirs.project, env: codexEnv, timeoutMs: 30_000 },
+        );
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(
+          "ficta blocked this request: 1 protected value(s) (E2E_GATE_SECRET) would have " +
+            "reached the model in the request body. Nothing was sent.",
+        );
+        // Only the warm-up (no input) went up; the blocked frame was not retried.
+        const frames = wsUpstream.frames().slice(before);
+        expect(frames.map((f) => f.generate)).toEqual([false]);
+        expect(JSON.stringify(frames).includes(secret)).toBe(false);
         expect(session.totals().blocked).toBe(1);
       } finally {
         await proxy.stop();

@@ -290,6 +290,9 @@ export function baseEnv(dirs: Dirs): Record<string, string> {
     CODEX_HOME: dirs.codexHome,
     FICTA_HOME: dirs.fictaHome,
     FICTA_REAL_CODEX: currentCodex().path,
+    // The suite's HTTP mocks speak no WebSocket: these runs pin HTTP; websocket.test.ts runs
+    // the default (auto) against the WebSocket mock.
+    FICTA_PROXY_TRANSPORT: "http",
     LANG: "C.UTF-8",
   };
 }

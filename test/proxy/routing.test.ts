@@ -93,13 +93,34 @@ describe("ficta's own answers", () => {
     expect(t.entries()[0]).toMatchObject({ status: 404, refused: "not-allowed", route: null });
   });
 
-  test("WebSocket upgrade: 426, not forwarded", async () => {
-    start();
+  test("WebSocket upgrade with proxy.transport = http: 426, not forwarded", async () => {
+    t = startTestProxy({
+      engine: fakeEngine(fakeSecrets("API_TOKEN")),
+      settings: { proxy: { transport: "http" } },
+    });
     const res = await t.send("/v1/responses", {
       headers: { ...chatgptHeaders(), connection: "Upgrade", upgrade: "websocket" },
     });
     expect(res.status).toBe(426);
     expect(await res.text()).toStartWith("ficta");
+    expect(t.upstream.received).toHaveLength(0);
+  });
+
+  test("an upgrade anywhere but the Responses path, or to another protocol: 426, not forwarded", async () => {
+    start();
+    for (
+      const [path, upgrade] of [
+        ["/v1/models", "websocket"],
+        ["/backend-api/wham/accounts/check", "websocket"],
+        ["/v1/responses", "h2c"],
+      ]
+    ) {
+      const res = await t.send(path, {
+        headers: { ...chatgptHeaders(), connection: "Upgrade", upgrade },
+      });
+      expect(res.status).toBe(426);
+      expect(await res.text()).toStartWith("ficta");
+    }
     expect(t.upstream.received).toHaveLength(0);
   });
 

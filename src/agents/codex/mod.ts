@@ -63,8 +63,12 @@ export const codex: Agent = {
   },
 
   tokenVariable: PROXY_TOKEN_ENV,
-  child: ({ executable, args, env, origin, token, tokenHeader }) => ({
-    command: [executable, ...overrides(origin, detectAuthMode(env), tokenHeader), ...args],
+  child: ({ executable, args, env, settings, origin, token, tokenHeader }) => ({
+    command: [
+      executable,
+      ...overrides(origin, detectAuthMode(env), tokenHeader, settings.proxy.transport !== "http"),
+      ...args,
+    ],
     env: { [PROXY_TOKEN_ENV]: token },
   }),
   routeLine: ({ env, args, settings, origin }) => {
@@ -84,7 +88,17 @@ export const codex: Agent = {
       ? "not logged in: Codex sends its requests without credentials " +
         "(log in with `codex login`, or set CODEX_API_KEY)"
       : "not logged in, Codex will ask you to log in";
-    return `codex: ${login}${note}; model requests -> ${origin} -> ${upstream}`;
+    const transport = settings.proxy.transport === "http"
+      ? "HTTP"
+      : settings.proxy.transport === "websocket"
+      ? "WebSocket"
+      : "WebSocket, HTTP fallback";
+    // ficta's routing needs -c overrides, which Codex serves only in embedded mode
+    // (docs/codex-websocket.md): the TUI would otherwise use its shared background server.
+    const daemon = exec ? "" : "; Codex's shared background server is off for this launch " +
+      "(ficta's routing needs embedded mode)";
+    return `codex: ${login}${note}; model requests -> ${origin} -> ${upstream} ` +
+      `(${transport})${daemon}`;
   },
   afterExit: async ({ env, args, launchedAt }) =>
     isExec(args) ? undefined : (await import("./resume-hint.ts")).resumeHint(env, launchedAt),

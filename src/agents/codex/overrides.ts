@@ -18,7 +18,13 @@ export const PROVIDER_ID = "ficta";
  * Codex's environment only (`env_http_headers` names the variable): argv is readable by every
  * local user, the environment only by the same user.
  */
-export function overrides(origin: string, mode: AuthMode, tokenHeader: string): string[] {
+export function overrides(
+  origin: string,
+  mode: AuthMode,
+  tokenHeader: string,
+  /** Declare the Responses WebSocket (proxy.transport auto or websocket): Codex tries it first. */
+  websockets = false,
+): string[] {
   const auth = mode === "openai-api-key"
     ? `model_providers.${PROVIDER_ID}.env_key=OPENAI_API_KEY`
     : `model_providers.${PROVIDER_ID}.requires_openai_auth=true`;
@@ -28,6 +34,7 @@ export function overrides(origin: string, mode: AuthMode, tokenHeader: string): 
     `model_providers.${PROVIDER_ID}.base_url=${origin}/v1`,
     `model_providers.${PROVIDER_ID}.wire_api=responses`,
     auth,
+    ...(websockets ? [`model_providers.${PROVIDER_ID}.supports_websockets=true`] : []),
     `model_providers.${PROVIDER_ID}.env_http_headers={"${tokenHeader}"="${PROXY_TOKEN_ENV}"}`,
     // Codex passes its environment to the commands it runs: they get the token emptied. Only this
     // key of the user's `set` table is written; the rest of their policy stays as it is.

@@ -13,6 +13,7 @@ import type { ProxyAgent } from "../../proxy/agent.ts";
 import { plainRefusal } from "../../proxy/refusals.ts";
 import { authorizationBinding } from "./binding.ts";
 import { codexAuthPath } from "./auth-file.ts";
+import { codexWebSocket } from "./websocket.ts";
 import {
   CHATGPT_ACCOUNT_HEADER,
   HOUSEKEEPING_PREFIX,
@@ -48,4 +49,6 @@ export const codexProxy: ProxyAgent<Upstreams> = {
     ]),
   upstreamSettings: ["upstream.chatgpt", "upstream.openai"],
   render: plainRefusal,
+  /** The Responses WebSocket (`supports_websockets`, proxy.transport auto or websocket). */
+  webSocket: codexWebSocket,
 };

@@ -132,6 +132,14 @@ describe("overrides", () => {
     });
   });
 
+  test("the Responses WebSocket is declared only when asked (proxy.transport other than http)", () => {
+    type Ficta = { model_providers: { ficta: Record<string, unknown> } };
+    const on = asConfig(overrides(origin, "chatgpt", "x-ficta-token", true)) as Ficta;
+    expect(on.model_providers.ficta.supports_websockets).toBe(true);
+    const off = asConfig(overrides(origin, "chatgpt", "x-ficta-token", false)) as Ficta;
+    expect(off.model_providers.ficta.supports_websockets).toBeUndefined();
+  });
+
   test("OPENAI_API_KEY alone is sent through env_key", () => {
     const config = asConfig(overrides(origin, "openai-api-key", "x-ficta-token")) as {
       model_providers: { ficta: Record<string, unknown> };
