@@ -31,13 +31,23 @@ type SocketData = { handlers: SocketHandlers; socket?: ServerSocket };
 
 function socketOf(ws: Bun.ServerWebSocket<SocketData>): ServerSocket {
   return ws.data.socket ??= {
-    send: (data) => void ws.send(data),
+    // 0: dropped (backpressure limit); -1: queued; > 0: sent.
+    send: (data) => ws.send(data) !== 0,
     close: (code, reason) => ws.close(code, reason),
   };
 }
 
 function serve(options: ServeOptions): Server {
-  const server = Bun.serve<SocketData>({
+  const server: Server = {
+    get port() {
+      return bunServer.port!;
+    },
+    noIdleTimeout: (request) => bunServer.timeout(request, 0),
+    upgradeWebSocket: (request, handlers) =>
+      bunServer.upgrade(request, { data: { handlers } }) ? undefined : null,
+    stop: () => bunServer.stop(true),
+  };
+  const bunServer = Bun.serve<SocketData>({
     hostname: options.hostname,
     port: options.port,
     // Never Bun's development error page (bundled source, working directory) nor its console dump.
@@ -45,16 +55,14 @@ function serve(options: ServeOptions): Server {
     // The caller enforces its own body limit, so an oversized body gets a message and a log line.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
-    fetch(request, srv) {
-      return options.handler(request, {
-        noIdleTimeout: () => srv.timeout(request, 0),
-        upgradeWebSocket: (handlers) =>
-          srv.upgrade(request, { data: { handlers } }) ? undefined : null,
-      });
-    },
+    fetch: (request) => options.handler(request, server),
     websocket: {
-      // Codex offers permessage-deflate; Bun negotiates it.
       perMessageDeflate: true,
+      // A model may think for minutes: Bun pings the client before its idle timeout.
+      sendPings: true,
+      ...(options.webSocket?.maxPayloadLength === undefined
+        ? {}
+        : { maxPayloadLength: options.webSocket.maxPayloadLength }),
       open: (ws) => ws.data.handlers.open?.(socketOf(ws)),
       message: (ws, message) =>
         ws.data.handlers.message(
@@ -65,10 +73,7 @@ function serve(options: ServeOptions): Server {
     },
     error: options.error,
   });
-  return {
-    port: server.port!,
-    stop: () => server.stop(true),
-  };
+  return server;
 }
 
 function spawn(argv: string[], options: SpawnOptions): Child {
@@ -99,6 +104,11 @@ function spawn(argv: string[], options: SpawnOptions): Child {
 export const bun: Runtime = {
   name: "bun",
   serve,
+  connectWebSocket: (url, options) =>
+    new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, {
+      ...options,
+      perMessageDeflate: true,
+    }),
   spawn,
   which: (command, options) => Bun.which(command, options),
   glob: (pattern) => new Bun.Glob(pattern),

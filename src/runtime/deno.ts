@@ -7,13 +7,15 @@
  * - `fetch` decodes gzip and br answers but keeps `Content-Encoding` and `Content-Length`, and has
  *   no `decompress: false`; with `Accept-Encoding: identity` it decodes nothing, so the upstream
  *   is asked for identity (the answer may still come encoded: it is then passed on as sent).
- * - `Deno.serve` has no idle timeout to lift and prints "Listening on" unless told not to.
+ * - `Deno.serve` has no idle timeout to lift and prints "Listening on" unless told not to;
+ *   WebSockets have no permessage-deflate and no frame size limit (the relay checks sizes).
  * - `Deno.Command` inherits the environment unless `clearEnv` is set.
+ * - With no Node.js on PATH, Deno prepends its own `node` to PATH: taken back out (below).
  * - No forced garbage collection without `--v8-flags=--expose-gc` (then `gc()` is used).
  */
 import { Duplex } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { join } from "node:path";
+import { basename, delimiter, join } from "node:path";
 import { createZstdDecompress } from "node:zlib";
 import { globMatcher } from "./glob.ts";
 import type {
@@ -28,6 +30,21 @@ import type {
 } from "./types.ts";
 import { whichOnPath } from "./which.ts";
 
+/**
+ * Deno puts a `node` that is Deno itself first on PATH when no real Node.js is on it (its "node
+ * shim", marked by DENO_NODE_SHIM_ACTIVE). ficta hands the agent the user's environment as it
+ * was: that entry and the marker are taken back out before anything reads the environment.
+ */
+function undoNodeShim(): void {
+  const entries = (process.env.PATH ?? "").split(delimiter);
+  if (!process.env.DENO_NODE_SHIM_ACTIVE || basename(entries[0] ?? "") !== "node_compat_bin") {
+    return;
+  }
+  process.env.PATH = entries.slice(1).join(delimiter);
+  delete process.env.DENO_NODE_SHIM_ACTIVE;
+}
+undoNodeShim();
+
 /** How long `stop()` waits for open responses (an SSE stream may never end by itself). */
 const STOP_GRACE_MS = 250;
 
@@ -41,7 +58,11 @@ function upgrade(request: Request, handlers: SocketHandlers): Response | null {
   const { socket, response } = accepted;
   socket.binaryType = "arraybuffer";
   const side: ServerSocket = {
-    send: (data) => socket.send(data as Uint8Array<ArrayBuffer> | string),
+    send: (data) => {
+      // Deno buffers without limit and never drops a frame.
+      socket.send(data as Uint8Array<ArrayBuffer> | string);
+      return true;
+    },
     close: (code, reason) => socket.close(code, reason),
   };
   socket.onopen = () => handlers.open?.(side);
@@ -56,31 +77,34 @@ function upgrade(request: Request, handlers: SocketHandlers): Response | null {
 
 function serve(options: ServeOptions): Server {
   const stopping = new AbortController();
-  const server = Deno.serve({
-    hostname: options.hostname,
-    port: options.port,
-    signal: stopping.signal,
-    onListen: () => {},
-    onError: options.error,
-  }, async (request) => {
-    const response = await options.handler(request, {
-      noIdleTimeout: () => {},
-      upgradeWebSocket: (handlers) => upgrade(request, handlers),
-    });
-    return response ?? options.error(new Error("no response"));
-  });
-  return {
-    port: server.addr.port,
+  const server: Server = {
+    get port() {
+      return denoServer.addr.port;
+    },
+    noIdleTimeout: () => {},
+    upgradeWebSocket: upgrade,
     async stop() {
       stopping.abort();
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        server.finished,
+        denoServer.finished,
         new Promise((done) => timer = setTimeout(done, STOP_GRACE_MS)),
       ]);
       clearTimeout(timer);
     },
   };
+  const denoServer = Deno.serve(
+    {
+      hostname: options.hostname,
+      port: options.port,
+      signal: stopping.signal,
+      onListen: () => {},
+      onError: options.error,
+    },
+    async (request) =>
+      (await options.handler(request, server)) ?? options.error(new Error("no response")),
+  );
+  return server;
 }
 
 const STDIO = { inherit: "inherit", pipe: "piped", ignore: "null" } as const;
@@ -144,6 +168,11 @@ function fetchUpstream(url: string, init: RequestInit): Promise<Response> {
 export const deno: Runtime = {
   name: "deno",
   serve,
+  // Deno's WebSocket takes headers (no permessage-deflate, no proxy option).
+  connectWebSocket: (url, options) =>
+    new (WebSocket as unknown as new (url: string, options: object) => WebSocket)(url, {
+      headers: options.headers,
+    }),
   spawn,
   which: whichOnPath,
   glob: globMatcher,

@@ -1,10 +1,10 @@
 /**
- * Glob patterns as `Bun.Glob#match` reads them, compiled to a RegExp: the portable matcher for
+ * Glob patterns as Bun's `Glob#match` reads them, compiled to a RegExp: the portable matcher for
  * runtimes without a native one. Whole-string, case-sensitive; `*` and `?` do not cross `/` and do
  * match a leading dot; `**` as a whole path segment crosses `/`; `[abc]`, `[a-z]`, `[!a]`/`[^a]`
  * (`]` first is literal); `{a,b}` nests; `\` escapes; each leading `!` negates. An unclosed `[`
  * or `{` is literal. POSIX classes (`[[:alpha:]]`) are not supported (ficta's patterns are variable
- * and file names). test/runtime/glob.test.ts checks it against `Bun.Glob` pattern by pattern.
+ * and file names). test/runtime/portable.test.ts checks it against Bun's Glob pattern by pattern.
  *
  * @example
  * ```ts

@@ -5,7 +5,7 @@
  * `node:os`, `node:util`, `process` with its signal events): those are used directly.
  *
  * Two adapters implement it: `bun.ts` (the runtime ficta is compiled with and ships on, and the
- * only file in `src/` that names `Bun.`) and `deno.ts` (running from source with
+ * only file in `src/` that uses Bun's own APIs) and `deno.ts` (running from source with
  * `deno run -A src/main.ts`). `mod.ts` picks one.
  *
  * @example
@@ -43,9 +43,13 @@ export interface Child {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** One side of an accepted WebSocket (issue 17): what a relay writes to Codex. */
+/** Codex's side of an accepted WebSocket (issue 17): what a relay writes to. */
 export interface ServerSocket {
-  send(data: string | Uint8Array): void;
+  /**
+   * Queues a frame. false when the runtime dropped it (the peer stopped reading past the
+   * backpressure limit): a relay must then close rather than lose an event silently.
+   */
+  send(data: string | Uint8Array): boolean;
   close(code?: number, reason?: string): void;
 }
 
@@ -59,21 +63,6 @@ export interface SocketHandlers {
   close?(socket: ServerSocket, code: number, reason: string): void;
 }
 
-/** Per request: what the handler may ask of the connection it came on. */
-export interface Connection {
-  /**
-   * No idle timeout for this request from now on: a model may think silently for minutes. Until
-   * it is called the runtime's idle timeout (Bun: `idleTimeout`) drops a stalled sender.
-   */
-  noIdleTimeout(): void;
-  /**
-   * Accepts a WebSocket upgrade of this request (the caller has checked token, Host and Origin).
-   * Return its result from the handler as is: Bun answers the handshake itself (undefined), Deno
-   * hands back the 101 response. Null when the request is no valid upgrade (answer it yourself).
-   */
-  upgradeWebSocket(handlers: SocketHandlers): Response | undefined | null;
-}
-
 export interface ServeOptions {
   /** Always given: a runtime default could be every interface. ficta passes "127.0.0.1". */
   hostname: string;
@@ -82,17 +71,41 @@ export interface ServeOptions {
   /** Seconds a connection may stay silent before the runtime drops it (Bun only; default 10). */
   idleTimeout?: number;
   /**
-   * Answers one request. `undefined` only as returned by `Connection.upgradeWebSocket`. A throw
-   * is answered by `error` (never by the runtime's own error page).
+   * Accepted WebSockets: the largest frame the runtime takes (Bun closes the socket above it;
+   * Deno has no such limit, so a relay checks sizes itself too). permessage-deflate is offered
+   * and pings are sent where the runtime can (Bun: both; Deno: pings only).
    */
-  handler(request: Request, connection: Connection): Promise<Response | undefined>;
+  webSocket?: { maxPayloadLength?: number };
+  /**
+   * Answers one request. `undefined` only as returned by `Server.upgradeWebSocket`. A throw is
+   * answered by `error` (never by the runtime's own error page).
+   */
+  handler(request: Request, server: Server): Promise<Response | undefined>;
   error(error: unknown): Response;
 }
 
 export interface Server {
   readonly port: number;
+  /**
+   * No idle timeout for this request from now on: a model may think silently for minutes. Until
+   * it is called the runtime's idle timeout (Bun: `idleTimeout`) drops a stalled sender.
+   */
+  noIdleTimeout(request: Request): void;
+  /**
+   * Accepts a WebSocket upgrade of `request` (the caller has checked token, Host and Origin).
+   * Return its result from the handler as is: Bun answers the handshake itself (undefined), Deno
+   * hands back the 101 response. Null when the request is no valid upgrade (answer it yourself).
+   */
+  upgradeWebSocket(request: Request, handlers: SocketHandlers): Response | undefined | null;
   /** Stops listening and drops connections still open. */
   stop(): Promise<void>;
+}
+
+/** Options for a WebSocket to the upstream; both runtimes take the extra headers. */
+export interface ClientSocketOptions {
+  headers?: Record<string, string>;
+  /** An HTTP(S) proxy URL for the connection (Bun; Deno ignores it and goes direct). */
+  proxy?: string;
 }
 
 /** The content codings ficta decodes (HTTP names; `deflate-raw` is unwrapped deflate). */
@@ -107,6 +120,8 @@ export interface Runtime {
   readonly name: "bun" | "deno";
   /** An HTTP server (and WebSocket upgrades) on `options.hostname`. */
   serve(options: ServeOptions): Server;
+  /** A WebSocket to the upstream (permessage-deflate offered where the runtime can). */
+  connectWebSocket(url: string, options: ClientSocketOptions): WebSocket;
   /** Starts `argv`. Throws at once (with `code` ENOENT, EACCES, ...) when it cannot start. */
   spawn(argv: string[], options: SpawnOptions): Child;
   /** The path of `command` on `PATH` (relative entries resolved from `cwd`), or null. */

@@ -1,5 +1,5 @@
 /**
- * `which` with `node:fs` only, as `Bun.which` answers it: the first entry of `PATH` holding an
+ * `which` with `node:fs` only, as Bun's `which` answers it: the first entry of `PATH` holding an
  * executable regular file named `command` (on Windows, with each of `PATHEXT`'s extensions).
  * Relative `PATH` entries are resolved from `cwd`. A command with a separator is not looked up.
  *
