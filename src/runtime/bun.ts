@@ -40,7 +40,7 @@ function socketOf(ws: Bun.ServerWebSocket<SocketData>): ServerSocket {
 function serve(options: ServeOptions): Server {
   const server: Server = {
     get port() {
-      return bunServer.port!;
+      return bunServer.port ?? 0;
     },
     noIdleTimeout: (request) => bunServer.timeout(request, 0),
     upgradeWebSocket: (request, handlers) =>
@@ -48,13 +48,17 @@ function serve(options: ServeOptions): Server {
     stop: () => bunServer.stop(true),
   };
   const bunServer = Bun.serve<SocketData>({
-    hostname: options.hostname,
-    port: options.port,
+    ...(options.unix === undefined
+      ? {
+        hostname: options.hostname,
+        port: options.port,
+        ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+      }
+      : { unix: options.unix }),
     // Never Bun's development error page (bundled source, working directory) nor its console dump.
     development: false,
     // The caller enforces its own body limit, so an oversized body gets a message and a log line.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
     fetch: (request) => options.handler(request, server),
     websocket: {
       perMessageDeflate: true,

@@ -79,7 +79,8 @@ function serve(options: ServeOptions): Server {
   const stopping = new AbortController();
   const server: Server = {
     get port() {
-      return denoServer.addr.port;
+      const address = denoServer.addr;
+      return "port" in address ? address.port : 0;
     },
     noIdleTimeout: () => {},
     upgradeWebSocket: upgrade,
@@ -93,17 +94,12 @@ function serve(options: ServeOptions): Server {
       clearTimeout(timer);
     },
   };
-  const denoServer = Deno.serve(
-    {
-      hostname: options.hostname,
-      port: options.port,
-      signal: stopping.signal,
-      onListen: () => {},
-      onError: options.error,
-    },
-    async (request) =>
-      (await options.handler(request, server)) ?? options.error(new Error("no response")),
-  );
+  const common = { signal: stopping.signal, onListen: () => {}, onError: options.error };
+  const handle = async (request: Request) =>
+    (await options.handler(request, server)) ?? options.error(new Error("no response"));
+  const denoServer: Deno.HttpServer<Deno.NetAddr | Deno.UnixAddr> = options.unix === undefined
+    ? Deno.serve({ ...common, hostname: options.hostname, port: options.port }, handle)
+    : Deno.serve({ ...common, path: options.unix }, handle);
   return server;
 }
 

@@ -68,6 +68,8 @@ export interface ServeOptions {
   hostname: string;
   /** 0 for any free port (Bun would otherwise read $PORT). */
   port: number;
+  /** Listen on this Unix socket path instead of `hostname`:`port` (then `Server.port` is 0). */
+  unix?: string;
   /** Seconds a connection may stay silent before the runtime drops it (Bun only; default 10). */
   idleTimeout?: number;
   /**

@@ -6,6 +6,7 @@
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { connect } from "node:net";
 import { join, resolve } from "node:path";
 import * as zlib from "node:zlib";
 import { type Coding, runtime } from "../../src/runtime/mod.ts";
@@ -43,6 +44,33 @@ describe(`runtime adapter (${"Bun" in globalThis ? "bun" : "deno"})`, () => {
       const boom = await fetch(`http://127.0.0.1:${server.port}/boom`);
       expect(boom.status).toBe(400);
       expect(await boom.text()).toBe("handled");
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("serves on a Unix socket", async () => {
+    const path = join(mkdtempSync(join(tmpdir(), "ficta-unix-")), "proxy.sock");
+    const server = runtime.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      unix: path,
+      handler: (request) => Promise.resolve(new Response(`unix ${new URL(request.url).pathname}`)),
+      error: () => new Response("error", { status: 500 }),
+    });
+    try {
+      expect(server.port).toBe(0);
+      const answer = await new Promise<string>((done, fail) => {
+        const socket = connect(
+          path,
+          () => socket.write("GET /x HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n"),
+        );
+        let text = "";
+        socket.on("data", (chunk) => text += chunk);
+        socket.on("end", () => done(text));
+        socket.on("error", fail);
+      });
+      expect(answer).toContain("unix /x");
     } finally {
       await server.stop();
     }
