@@ -9,7 +9,7 @@
  */
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { findShapes } from "../src/core/redact/shapes.ts";
+import { findShapes } from "../src/core/mod.ts";
 
 const TARGET_PER_10MB = 1;
 const roots = [join(import.meta.dir, "..", "node_modules"), ...process.argv.slice(2)];

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { type Command, commands, findCommand } from "./cli/commands.ts";
 import { USAGE_EXIT } from "./cli/flags.ts";
 import { FICTA_FAILED_EXIT } from "./session/exit-codes.ts";
-import { say } from "./cli/say.ts";
+import { say } from "./report/say.ts";
 import { versionLine } from "./version.ts";
 
 export type Dispatch =
@@ -41,8 +41,8 @@ export function dispatch(argv: string[]): Dispatch {
   }
   const command = findCommand(name);
   if (!command) return unknownCommand(name);
-  // `ficta codex --help` is Codex's own help: every argument after `codex` belongs to Codex.
-  if (command.name !== "codex" && args.some((arg) => arg === "--help" || arg === "-h")) {
+  // `ficta <agent> --help` is the agent's own help: every argument after an agent's name is the agent's.
+  if (!command.agent && args.some((arg) => arg === "--help" || arg === "-h")) {
     return { kind: "help", command, exit: 0 };
   }
   return { kind: "run", command, args };

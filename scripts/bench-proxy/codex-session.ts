@@ -14,7 +14,7 @@
  *
  * Every value is a generated fake; nothing here is a real credential.
  */
-import { seeded } from "../../test/core/fakes.ts";
+import { seeded } from "../seeded.ts";
 
 export interface BenchSecret {
   name: string;

@@ -4,10 +4,12 @@
  * Its rows are the proxy's own cost, the floor any engine adds to. Run by bench-proxy.ts as
  * `bun identity-host.ts STAND_IN ARGS...`; upstream and FICTA_HOME come from the environment.
  */
-import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import { schema } from "../../src/config/schema.ts";
-import type { Engine } from "../../src/core/types.ts";
-import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
+import type { Engine } from "../../src/core/mod.ts";
+import { codexProxy } from "../../src/agents/codex/proxy.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
+import { PROXY_TOKEN_HEADER, serve } from "../../src/proxy/mod.ts";
 import { createSession } from "../../src/report/index.ts";
 
 export function identityEngine(): Engine {
@@ -18,8 +20,6 @@ export function identityEngine(): Engine {
     gateBytes: () => [],
     gateText: () => [],
     restorer: () => ({ stream: new TransformStream(), stats }),
-    restoreText: (input) => ({ output: input, stats }),
-    stats: () => ({ values: 0, detections: {} }),
   };
 }
 
@@ -28,12 +28,13 @@ if (import.meta.main) {
   const settings = schema.parse({ upstream: { openai: process.env.FICTA_OPENAI_UPSTREAM } });
   const session = createSession(settings, process.env);
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
-  const proxy = startProxy({
+  const proxy = serve({
+    agent: codexProxy,
+    dialect: responsesDialect,
     engine: identityEngine(),
     settings,
     token,
     session,
-    stderrIsTTY: true,
   });
   const child = Bun.spawn([
     standIn,

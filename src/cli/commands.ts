@@ -1,7 +1,9 @@
 /**
  * Every `ficta` command: its one-line summary, its usage and where it lives. Modules are loaded
- * on demand so `ficta --version` and the shim's hot path evaluate only what they need.
+ * on demand so `ficta --version` and the shim's hot path evaluate only what they need. Each
+ * agent (src/agents/catalog.ts) is a command of its own: `ficta codex ...` runs the session for it.
  */
+import { catalog, type CatalogEntry } from "../agents/catalog.ts";
 
 /** A command's entry point: its arguments after the command name; resolves to the exit code. */
 export type Run = (args: string[]) => Promise<number>;
@@ -13,16 +15,30 @@ export interface Command {
   /** More for `ficta help <command>` and `ficta <command> --help`. */
   details?: () => Promise<string>;
   load: () => Promise<{ run: Run }>;
+  /** True for `ficta <agent>`: every argument after the name is the agent's, `--help` too. */
+  agent?: boolean;
+}
+
+/** `ficta <agent> [args...]`: the generic launch (src/session/launch.ts) for this agent. */
+function agentCommand(entry: CatalogEntry): Command {
+  return {
+    name: entry.name,
+    summary: entry.summary,
+    usage: entry.usage,
+    details: async () => (await entry.load()).help(),
+    load: async () => {
+      const [{ runAgent }, agent] = await Promise.all([
+        import("../session/launch.ts"),
+        entry.load(),
+      ]);
+      return { run: (args) => runAgent(agent, args) };
+    },
+    agent: true,
+  };
 }
 
 export const commands: Command[] = [
-  {
-    name: "codex",
-    summary: "Run the OpenAI Codex CLI with secrets kept out of model requests.",
-    usage: "ficta codex [codex arguments...]   (every argument is passed to Codex untouched)",
-    details: async () => (await import("../agents/codex/help.ts")).codexHelp(),
-    load: () => import("./codex.ts"),
-  },
+  ...catalog.map(agentCommand),
   {
     name: "install",
     summary: "Make `codex` run through ficta: a shim in ~/.ficta/bin, first on PATH.",

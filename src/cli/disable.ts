@@ -6,10 +6,10 @@ import { existsSync } from "node:fs";
 import { paths } from "../config/paths.ts";
 import { writePrivateFile } from "../config/private-files.ts";
 import { REFUSED_EXIT } from "../session/exit-codes.ts";
-import { requireOn } from "../registry/verdict.ts";
+import { requireOn } from "../registry/require.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
-import { loadSettings } from "./settings.ts";
+import { loadSettings } from "../session/settings.ts";
 
 export const USAGE = "ficta disable";
 

@@ -8,15 +8,23 @@
  * The engine comes from a factory so a test can hand in a broken one; doctor passes the
  * production `compileEngine`.
  */
+import { engineOptions } from "../config/engine-options.ts";
 import type { Settings } from "../config/schema.ts";
-import { importSurrogateKey, surrogateFor } from "../core/surrogate.ts";
-import type { Engine, EngineOptions, Secret } from "../core/types.ts";
+import {
+  type Engine,
+  type EngineOptions,
+  importSurrogateKey,
+  type Secret,
+  surrogateFor,
+} from "../core/mod.ts";
+import { responsesDialect } from "../agents/codex/wire.ts";
+import { codexProxy } from "../agents/codex/proxy.ts";
 import {
   PROXY_TOKEN_HEADER,
   type RequestRecorder,
   type RunningProxy,
-  startProxy,
-} from "../proxy/index.ts";
+  serve,
+} from "../proxy/mod.ts";
 import type { RequestEntry } from "../report/index.ts";
 
 export type EngineFactory = (
@@ -60,9 +68,7 @@ export function withoutRedaction(engine: Engine): Engine {
     redactText: (input) => Promise.resolve({ output: input, counts: {} }),
     gateBytes: (input) => engine.gateBytes(input),
     gateText: (input) => engine.gateText(input),
-    restorer: (contentType) => engine.restorer(contentType),
-    restoreText: (input) => engine.restoreText(input),
-    stats: () => engine.stats(),
+    restorer: (response) => engine.restorer(response),
   };
 }
 
@@ -193,20 +199,21 @@ export async function selfTest(
   const proxies: RunningProxy[] = [];
   const proofs: Proof[] = [];
   try {
-    const engine = await compile(secrets, key, {
-      encoded: settings.detect.encoded,
-      shapes: settings.detect.shapes,
-      disabledFormats: settings.detect.disabled_formats,
-      restoreIntoTools: "all",
-    });
+    // Restore into tool calls is proven whatever the user chose.
+    const engine = await compile(
+      secrets,
+      key,
+      engineOptions(settings, { restoreIntoTools: "all" }),
+    );
     const session = memorySession();
     const start = (e: Engine) => {
-      const proxy = startProxy({
+      const proxy = serve({
+        agent: codexProxy,
         engine: e,
+        dialect: responsesDialect,
         settings: proxySettings,
         token,
         session,
-        stderrIsTTY: true,
       });
       proxies.push(proxy);
       return proxy;

@@ -1,22 +1,19 @@
 /**
- * `ficta doctor [codex] [--json]`: does protection really work on this machine, today? One
- * verdict per check (ok / warn / FAIL), exit 0 when nothing failed, 1 otherwise. The Codex
- * lookup and the auth detection are the launch's own functions, so doctor cannot disagree
- * with what `ficta codex` will do. Nothing here prints a value or a token.
+ * `ficta doctor [agent] [--json]`: does protection really work on this machine, today? One
+ * verdict per check (ok / warn / FAIL), exit 0 when nothing failed, 1 otherwise. The agent's
+ * lookup and auth detection are the launch's own functions (`Agent.doctor`), and whether a
+ * launch may run is the session's own verdict (session/verdict.ts), so doctor cannot disagree
+ * with what `ficta <agent>` will do. Nothing here prints a value or a token.
  */
-import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
-import {
-  describeAuthMode,
-  detectAuthMode,
-  findRealCodex,
-  type RealCodex,
-} from "../agents/codex/codex.ts";
+import type { Agent } from "../agents/agent.ts";
+import { agents, allCredentialFiles, findAgent } from "../agents/mod.ts";
 import { ConfigError, loadConfig } from "../config/load.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
+import { realPath } from "../config/real-path.ts";
 import { defaults, type Settings } from "../config/schema.ts";
-import { isLoopbackHost } from "../config/upstream.ts";
 import { compileEngine } from "../core/mod.ts";
 import { installedShimPath } from "../install/install.ts";
 import {
@@ -27,36 +24,19 @@ import {
   renderShim,
   shimTarget,
 } from "../install/shim.ts";
-import { loopbackNoProxy } from "../session/child.ts";
 import { loadRegistry, type Registry, reportLines } from "../registry/index.ts";
-import { launchRefusals, requireOn } from "../registry/verdict.ts";
+import { type Check, check, type Status } from "../report/check.ts";
+import { loopbackNoProxy } from "../session/child.ts";
+import { REFUSED_EXIT } from "../session/exit-codes.ts";
+import { disabledRefusal, launchRefusals } from "../session/verdict.ts";
 import { VERSION } from "../version.ts";
-import { aroundFictaCheck } from "../agents/codex/doctor-around.ts";
-import { codexVersionVerdict, verifiedRange } from "../agents/codex/versions.ts";
 import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
 
-export const USAGE = "ficta doctor [codex] [--json]";
+export const USAGE = `ficta doctor [${agents.map((agent) => agent.name).join(" | ")}] [--json]`;
 
-export type Status = "ok" | "warn" | "fail";
-
-export interface Check {
-  id:
-    | "config"
-    | "registry"
-    | "codex"
-    | "auth"
-    | "shim"
-    | "disabled"
-    | "upstreams"
-    | "around"
-    | "reach"
-    | "self-test";
-  status: Status;
-  summary: string;
-  details: string[];
-}
+export type { Check, Status };
 
 export interface DoctorReport {
   ficta: string;
@@ -72,21 +52,19 @@ export interface DoctorOptions {
   cwd: string;
   /** The self-test's engine; tests hand in a broken one. */
   compile?: EngineFactory;
-  /** This ficta's executable, which the Codex lookup must skip (the launch passes the same). */
+  /** This ficta's executable, which the agent lookup must skip (the launch passes the same). */
   self?: string;
+  /** The agent to check; the first of the agents list by default. */
+  agent?: Agent;
 }
 
-/** A slow Codex must not push doctor past 2 s. */
+/** A slow agent must not push doctor past 2 s. */
 const STEP_TIMEOUT_MS = 1500;
 
 const mode = (path: string) => statSync(path).mode & 0o777;
 const octal = (m: number) => `0${m.toString(8)}`;
 
-function check(id: Check["id"], status: Status, summary: string, details: string[] = []): Check {
-  return { id, status, summary, details };
-}
-
-function configCheck(env: Env): { check: Check; settings: Settings } {
+function configCheck(agent: Agent, env: Env): { check: Check; settings: Settings } {
   const file = paths(env).config;
   try {
     const loaded = loadConfig(env);
@@ -106,25 +84,27 @@ function configCheck(env: Env): { check: Check; settings: Settings } {
     if (!(error instanceof ConfigError)) throw error;
     return {
       check: check("config", "fail", error.message, [
-        "the checks below use the defaults; `ficta codex` refuses to start until this is fixed",
+        `the checks below use the defaults; \`ficta ${agent.name}\` refuses to start until ` +
+        "this is fixed",
       ]),
       settings: defaults(),
     };
   }
 }
 
-function timeout(ms: number): Promise<"timeout"> {
-  return new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
-}
-
 /**
  * Waits for the real result, secret-manager commands included (each has its own timeout, as in
  * a launch), and judges it with the launch's own function.
  */
-async function registryCheck(settings: Settings, cwd: string, env: Env): Promise<Check> {
+async function registryCheck(
+  agent: Agent,
+  settings: Settings,
+  cwd: string,
+  env: Env,
+): Promise<Check> {
   let loaded: Registry;
   try {
-    loaded = await loadRegistry(settings, { cwd, env });
+    loaded = await loadRegistry(settings, { cwd, env, credentialFiles: allCredentialFiles() });
   } catch (error) {
     return check("registry", "fail", `cannot load the registry: ${(error as Error).message}`);
   }
@@ -135,7 +115,7 @@ async function registryCheck(settings: Settings, cwd: string, env: Env): Promise
   const summary = `${loaded.secrets.length} value(s) protected in ${cwd}`;
   const refusals = launchRefusals(loaded, settings);
   if (refusals.length) {
-    details.push(`\`ficta codex\` refuses to start here: ${refusals.join("; ")}`);
+    details.push(`\`ficta ${agent.name}\` refuses to start here: ${refusals.join("; ")}`);
     return check("registry", "fail", summary, details);
   }
   if (loaded.sources.some((s) => s.status === "error" || s.empty?.length)) {
@@ -145,84 +125,13 @@ async function registryCheck(settings: Settings, cwd: string, env: Env): Promise
   return check("registry", "ok", summary, details);
 }
 
-async function codexVersion(path: string, env: Env): Promise<string | null> {
-  try {
-    const child = Bun.spawn([path, "--version"], {
-      env,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "ignore",
-    });
-    const output = Promise.all([new Response(child.stdout).text(), child.exited]);
-    const result = await Promise.race([output, timeout(STEP_TIMEOUT_MS)]);
-    if (result === "timeout") {
-      child.kill();
-      return null;
-    }
-    return result[1] === 0 ? result[0].trim() : null;
-  } catch {
-    return null;
-  }
-}
-
-async function codexCheck(real: RealCodex, env: Env): Promise<Check> {
-  if (real.path === null) {
-    return check("codex", "fail", `the real Codex CLI was not found (looked in ${real.looked})`, [
-      "install it (npm install -g @openai/codex) or set FICTA_REAL_CODEX to its path",
-    ]);
-  }
-  const version = await codexVersion(real.path, env);
-  if (version === null) {
-    return check("codex", "fail", `${real.path} did not answer --version`);
-  }
-  return codexVersionCheck(version, real.path);
-}
-
-/** Where the Codex found stands against the versions ficta is verified with (the e2e matrix). */
-function codexVersionCheck(version: string, path: string): Check {
-  const summary = `${version} at ${path}`;
-  const verdict = codexVersionVerdict(version);
-  if (verdict.kind === "verified") {
-    return check("codex", "ok", `${summary} (verified with ficta)`, [
-      `ficta is verified with Codex ${verifiedRange()}`,
-    ]);
-  }
-  const found = verdict.kind === "unrecognised" ? "its version was not recognised" : (
-    `Codex ${verdict.version} is ${
-      verdict.kind === "between" ? "between those, not itself verified" : verdict.kind
-    }`
-  );
-  return check("codex", "warn", summary, [
-    `ficta is verified with Codex ${verifiedRange()}; ${found}: ` +
-    "the live self-test below still proves the proxy, but Codex's own routing is untested",
-  ]);
-}
-
-function authCheck(env: Env, settings: Settings): Check {
-  const auth = detectAuthMode(env);
-  if (auth === "none") {
-    return check("auth", "warn", "Codex is not logged in", [
-      "run `codex login` (or set CODEX_API_KEY / OPENAI_API_KEY); no token is ever printed",
-    ]);
-  }
-  const upstream = auth === "chatgpt" ? settings.upstream.chatgpt : settings.upstream.openai;
-  return check("auth", "ok", `${describeAuthMode(auth)}; model requests go to ${upstream}`);
-}
-
-function realPath(path: string): string | null {
-  try {
-    return realpathSync(path);
-  } catch {
-    return null;
-  }
-}
-
-function shimCheck(env: Env): Check {
-  const shim = installedShimPath(env);
+function shimCheck(agent: Agent, env: Env): Check {
+  const shim = installedShimPath(env, hostPlatform(), agent);
   const text = existsSync(shim) ? readFileSync(shim, "utf8") : null;
+  const name = `\`${agent.name}\``;
   if (text === null) {
-    return check("shim", "warn", "not installed: `codex` runs without ficta", [
-      "run `ficta install` (or start Codex as `ficta codex`)",
+    return check("shim", "warn", `not installed: ${name} runs without ficta`, [
+      `run \`ficta install\` (or start ${agent.title} as \`ficta ${agent.name}\`)`,
     ]);
   }
   if (!isFictaShim(text)) {
@@ -235,92 +144,44 @@ function shimCheck(env: Env): Check {
       "fail",
       `${shim} runs ${target ?? "nothing recognisable"}, which is gone`,
       [
-        "`codex` fails until you run `ficta install` again",
+        `${name} fails until you run \`ficta install\` again`,
       ],
     );
   }
   const details: string[] = [];
   let status: Status = "ok";
   const thisBinary = isCompiled() && realPath(target) === realPath(process.execPath);
-  if (!thisBinary && text !== renderShim(hostPlatform(), fictaCommand())) {
+  if (!thisBinary && text !== renderShim(hostPlatform(), fictaCommand(), agent)) {
     status = "warn";
     details.push(`the shim runs ${target}, not this ficta; \`ficta install\` points it here`);
   }
-  const first = Bun.which("codex", { PATH: env.PATH ?? "" });
+  const first = Bun.which(agent.executables.posix, { PATH: env.PATH ?? "" });
   if (first && realPath(first) === realPath(shim)) {
     return check("shim", status, `${shim}, first on PATH`, details);
   }
   details.push(
-    first
-      ? `\`codex\` on PATH is ${first}, which bypasses ficta`
-      : `${dirname(shim)} is not on PATH`,
+    first ? `${name} on PATH is ${first}, which bypasses ficta` : `${dirname(shim)} is not on PATH`,
     "open a new shell after `ficta install`, or put that directory first on PATH",
   );
   return check("shim", "fail", `${shim} is installed but not first on PATH`, details);
 }
 
-function disabledCheck(env: Env, settings: Settings): Check {
+function disabledCheck(agent: Agent, env: Env, settings: Settings): Check {
   const why = disabledBy(env);
   if (why === undefined) return check("disabled", "ok", "not disabled");
-  if (requireOn(settings)) {
+  // The launch's own verdict: refused under registry.require, unprotected otherwise.
+  if (disabledRefusal(agent, settings, why) !== undefined) {
     return check("disabled", "fail", "ficta is disabled, and registry.require is on", [
       why,
-      "`ficta codex` refuses to run (exit 78) until ficta is enabled or require is off",
+      `\`ficta ${agent.name}\` refuses to run (exit ${REFUSED_EXIT}) until ficta is enabled or ` +
+      "require is off",
     ]);
   }
-  return check("disabled", "fail", "ficta is disabled: `codex` runs WITHOUT protection", [why]);
-}
-
-function upstreamsCheck(settings: Settings): Check {
-  const fallback = defaults().upstream;
-  const describe = (name: "chatgpt" | "openai") => {
-    const url = settings.upstream[name];
-    const loopback = isLoopbackHost(new URL(url).hostname);
-    const note = url === fallback[name] ? "default" : loopback ? "custom, loopback" : "custom";
-    return `${name}: ${url} (${note})`;
-  };
-  const p = settings.proxy;
-  return check("upstreams", "ok", "https only, plain http only to loopback", [
-    describe("chatgpt"),
-    describe("openai"),
-    `restore into tool calls: ${p.restore_into_tools}; body limit ${p.max_body_mb} MiB; ` +
-    `base64/hex forms ${settings.detect.encoded ? "on" : "off"}; ` +
-    `credential shapes ${settings.detect.shapes ? "on" : "off"}`,
-  ]);
-}
-
-/**
- * Whether the model upstream Codex will use answers at all: a bare HEAD (no credential, no
- * header of the user's, no body), any HTTP status counting as reachable.
- */
-async function reachCheck(env: Env, settings: Settings): Promise<Check> {
-  const auth = detectAuthMode(env);
-  const names: Array<"chatgpt" | "openai"> = auth === "none"
-    ? ["chatgpt", "openai"]
-    : [auth === "chatgpt" ? "chatgpt" : "openai"];
-  const urls = [...new Set(names.map((name) => settings.upstream[name]))];
-  const results = await Promise.all(urls.map(async (url) => {
-    try {
-      const answer = await fetch(url, {
-        method: "HEAD",
-        redirect: "manual",
-        signal: AbortSignal.timeout(STEP_TIMEOUT_MS),
-      });
-      return { url, ok: true, detail: `HTTP ${answer.status}` };
-    } catch (error) {
-      const { code, name: kind } = error as { code?: string; name?: string };
-      return { url, ok: false, detail: code ?? kind ?? "connection failed" };
-    }
-  }));
-  const down = results.filter((r) => !r.ok);
-  const details = results.map((r) => `${r.url}: ${r.ok ? "answers" : "unreachable"} (${r.detail})`);
-  if (!down.length) return check("reach", "ok", "the model upstream answers", details);
-  details.push("Codex cannot get answers until it is reachable (network, proxy, upstream.*)");
   return check(
-    "reach",
-    "warn",
-    `model upstream unreachable: ${down.map((r) => r.url).join(", ")}`,
-    details,
+    "disabled",
+    "fail",
+    `ficta is disabled: \`${agent.name}\` runs WITHOUT protection`,
+    [why],
   );
 }
 
@@ -340,25 +201,29 @@ async function selfTestCheck(settings: Settings, compile: EngineFactory): Promis
 export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
   const started = performance.now();
   const { env, cwd } = options;
-  const { check: config, settings } = configCheck(env);
-  const real = findRealCodex(settings.codex.path, env, options.self ?? process.execPath);
-  const [registry, codex, live, around, reach] = await Promise.all([
-    registryCheck(settings, cwd, env),
-    codexCheck(real, env),
+  const agent = options.agent ?? agents[0];
+  const { check: config, settings } = configCheck(agent, env);
+  const [registry, own, live] = await Promise.all([
+    registryCheck(agent, settings, cwd, env),
+    agent.doctor({
+      env,
+      cwd,
+      settings,
+      self: options.self ?? process.execPath,
+      timeoutMs: STEP_TIMEOUT_MS,
+    }),
     selfTestCheck(settings, options.compile ?? compileEngine),
-    aroundFictaCheck(env, cwd),
-    reachCheck(env, settings),
   ]);
   const checks = [
     config,
     registry,
-    codex,
-    authCheck(env, settings),
-    shimCheck(env),
-    disabledCheck(env, settings),
-    upstreamsCheck(settings),
-    around,
-    reach,
+    own.executable,
+    own.auth,
+    shimCheck(agent, env),
+    disabledCheck(agent, env, settings),
+    own.upstreams,
+    own.around,
+    own.reach,
     live,
   ];
   const problems = checks.filter((c) => c.status === "fail").length;
@@ -395,14 +260,18 @@ export function renderReport(report: DoctorReport): string {
 export async function run(args: string[]): Promise<number> {
   const parsed = parseFlags(args, { json: { type: "boolean" } }, USAGE, 1);
   if (!parsed) return USAGE_EXIT;
-  const agent = parsed.positionals[0];
-  if (agent !== undefined && agent !== "codex") {
-    say(`doctor: unknown agent '${agent}' (supported: codex). Usage: ${USAGE}`);
+  const name = parsed.positionals[0];
+  const agent = name === undefined ? agents[0] : findAgent(name);
+  if (agent === undefined) {
+    say(
+      `doctor: unknown agent '${name}' (supported: ${agents.map((a) => a.name).join(", ")}). ` +
+        `Usage: ${USAGE}`,
+    );
     return USAGE_EXIT;
   }
   // The self-test's requests to its loopback proxy must not take a detour through a system proxy.
   Object.assign(process.env, loopbackNoProxy(process.env));
-  const report = await diagnose({ env: process.env, cwd: process.cwd() });
+  const report = await diagnose({ env: process.env, cwd: process.cwd(), agent });
   console.log(parsed.values.json ? JSON.stringify(report, null, 2) : renderReport(report));
   return report.ok ? 0 : 1;
 }

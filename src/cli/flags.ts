@@ -1,8 +1,9 @@
 /** Command-line flags for the everyday commands: `node:util` parseArgs, usage errors exit 2. */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { USAGE_EXIT } from "../session/exit-codes.ts";
 import { say } from "./say.ts";
 
-export const USAGE_EXIT = 2;
+export { USAGE_EXIT };
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 

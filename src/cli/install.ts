@@ -1,7 +1,7 @@
-/** `ficta install`: the `codex` shim and the PATH block that puts it first. */
+/** `ficta install`: a shim per agent and the PATH block that puts them first. */
+import { agents } from "../agents/mod.ts";
 import type { Env } from "../config/paths.ts";
-import { realpathSync } from "node:fs";
-import { findRealCodex } from "../agents/codex/codex.ts";
+import { realPath } from "../config/real-path.ts";
 import { install } from "../install/install.ts";
 import { fictaCommand } from "../install/shim.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
@@ -25,33 +25,51 @@ export function installAndReport(
   env: Env,
   options: { dir?: string; force?: boolean; shell: boolean },
 ): number {
-  // A shim in front of nothing would turn every `codex` into an error.
-  const configured = env.FICTA_CODEX_PATH || env.FICTA_REAL_CODEX || "";
-  const codex = findRealCodex(configured, env, process.execPath);
-  if (codex.path === null) {
-    say(
-      `no real Codex CLI found (looked in ${codex.looked}); nothing installed. ` +
-        "Install Codex first (npm install -g @openai/codex) or set FICTA_REAL_CODEX to its path.",
-    );
+  // A shim in front of nothing would turn every call of it into an error: only agents found.
+  const found = agents.map((agent) => ({
+    agent,
+    real: agent.find(agent.configuredPathFromEnv(env), env, process.execPath),
+  }));
+  const present = found.filter(({ real }) => real.path !== null).map(({ agent }) => agent);
+  if (present.length === 0) {
+    for (const { agent, real } of found) {
+      say(
+        `no real ${agent.title} CLI found (looked in ${"looked" in real ? real.looked : ""}); ` +
+          `nothing installed. Install ${agent.title} first (${agent.installHint}) or set ` +
+          `${agent.pathVariable} to its path.`,
+      );
+    }
     return 1;
   }
   const command = fictaCommand();
-  const result = install({ env, ...options, command, selfShim: !onPath(env, command) });
+  const result = install({
+    env,
+    ...options,
+    command,
+    selfShim: !onPath(env, command),
+    agents: present,
+  });
   const width = Math.max(...result.files.map((f) => f.outcome.length));
   for (const file of result.files) {
     say(`${file.outcome.padEnd(width)}  ${file.path} (${file.note})`);
   }
-  if (result.files[0].outcome === "skipped") {
-    say(`${result.shim} exists and was not written by ficta; nothing installed.`);
+  const skipped = result.files.find((file) => file.outcome === "skipped");
+  if (skipped) {
+    say(`${skipped.path} exists and was not written by ficta; nothing installed.`);
     return 1;
   }
   for (const line of result.manual) say(`to do: ${line}`);
+  const names = present.map((agent) => `\`${agent.name}\``).join(" and ");
   say(
     result.manual.length > 0
-      ? "then open a new shell: `codex` runs through ficta (check with `ficta doctor`)."
-      : "open a new shell: `codex` now runs through ficta (check with `ficta doctor`).",
+      ? `then open a new shell: ${names} runs through ficta (check with \`ficta doctor\`).`
+      : `open a new shell: ${names} now runs through ficta (check with \`ficta doctor\`).`,
   );
-  say("bypass once: FICTA_DISABLE=1 codex ...; off until `ficta enable`: ficta disable");
+  say(
+    `bypass once: FICTA_DISABLE=1 ${
+      present[0].name
+    } ...; off until \`ficta enable\`: ficta disable`,
+  );
   return 0;
 }
 
@@ -63,9 +81,6 @@ function onPath(env: Env, command: string[]): boolean {
   if (command.length !== 1) return false;
   const found = Bun.which("ficta", { PATH: env.PATH ?? "" });
   if (!found) return false;
-  try {
-    return realpathSync(found) === realpathSync(command[0]);
-  } catch {
-    return false;
-  }
+  const real = realPath(found);
+  return real !== undefined && real === realPath(command[0]);
 }

@@ -2,15 +2,16 @@
  * `ficta registry [--json]`: what would be protected if an agent started here. Per source, per
  * name: the value's length and how many wire forms are matched. Never a value.
  */
+import { allCredentialFiles } from "../agents/mod.ts";
 import { isAbsolute, resolve } from "node:path";
 import type { Settings } from "../config/schema.ts";
-import { formsOf } from "../core/redact/forms.ts";
+import { formsOf } from "../core/mod.ts";
 import { loadRegistry, reportLines, type SourceReport } from "../registry/index.ts";
 import { type StoredEntry } from "../registry/store.ts";
 import { watchedDirectories } from "../registry/watch.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
-import { loadSettings } from "./settings.ts";
+import { loadSettings } from "../session/settings.ts";
 
 export const USAGE = "ficta registry [--json] | registry stored [--json] | " +
   "registry forget (--name PATTERN... | --source PATTERN... | --all)";
@@ -44,7 +45,11 @@ export async function listRegistry(
   cwd: string,
   env: Record<string, string | undefined>,
 ): Promise<RegistryListing> {
-  const registry = await loadRegistry(settings, { cwd, env });
+  const registry = await loadRegistry(settings, {
+    cwd,
+    env,
+    credentialFiles: allCredentialFiles(),
+  });
   const encoded = settings.detect.encoded;
   return {
     cwd,

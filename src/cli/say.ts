@@ -1,10 +1,2 @@
-/** ficta's own lines on stderr: every one starts with `ficta`, so they never pass for Codex's. */
-import { writeSync } from "node:fs";
-
-/**
- * Synchronous write to fd 2: the first touch of `process.stderr` costs 9-30 ms in a compiled
- * binary (it loads node:tty), which would land on every launch.
- */
-export function say(message: string): void {
-  writeSync(2, `ficta: ${message}\n`);
-}
+/** ficta's own stderr lines: `report/say.ts` (kept here for the commands' imports). */
+export { say } from "../report/say.ts";

@@ -4,6 +4,7 @@
  * in place: every other key, section and comment is kept. Values are never shown, only names and
  * their sources.
  */
+import { allCredentialFiles } from "../agents/mod.ts";
 import { createInterface } from "node:readline";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import { ConfigError, parseConfig, readConfigText } from "../config/load.ts";
@@ -198,7 +199,11 @@ export async function setup(options: SetupOptions): Promise<number> {
         exclude_names: [],
       },
     };
-    const { secrets } = await loadRegistry(chosen, { cwd, env });
+    const { secrets } = await loadRegistry(chosen, {
+      cwd,
+      env,
+      credentialFiles: allCredentialFiles(),
+    });
     if (secrets.length === 0) say("no value would be protected in this directory yet.");
     else say(`values that would be protected here (names and sources, never values):`);
     for (const secret of secrets) say(`  ${secret.name}  (${secret.source})`);

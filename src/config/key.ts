@@ -5,7 +5,7 @@
  */
 import { chmodSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { importSurrogateKey } from "../core/surrogate.ts";
+import { importSurrogateKey } from "../core/mod.ts";
 import { type Env, paths } from "./paths.ts";
 import { ensurePrivateDir } from "./private-files.ts";
 

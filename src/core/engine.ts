@@ -10,10 +10,20 @@ import { leftmostLongest, type Match, Matcher, mergeDisjoint } from "./redact/ma
 import { replaceMatches } from "./redact/redact.ts";
 import { valuesPresent } from "./redact/gate.ts";
 import { surrogateFor, surrogatesFor } from "./surrogate.ts";
-import { createRestorer, restoreText } from "./restore/restorer.ts";
+import { createRestorer, type RestoreOptions } from "./restore/restorer.ts";
 import { findShapes, type ShapeMatch } from "./redact/shapes.ts";
 import { truncationFinder } from "./redact/truncation.ts";
-import type { Counts, Engine, EngineOptions, EngineStats, Secret } from "./types.ts";
+import type { Counts, Engine, EngineOptions, Secret } from "./types.ts";
+
+/** What tests may look into besides the Engine contract (never exported through mod.ts). */
+export interface EngineInsight {
+  /** Distinct protected values: registered plus learned by shape this session. */
+  values: number;
+  /** Shape detections by format name, this session. */
+  detections: Counts;
+  /** What a restorer of this engine is built with (lookups, memory, policy). */
+  restore: RestoreOptions;
+}
 
 /** Finds well-known credential formats in a one-character-per-byte view of a request. */
 export type ShapeFinder = (text: string, disabled?: ReadonlySet<string>) => ShapeMatch[];
@@ -138,7 +148,7 @@ export async function buildEngine(
   key: CryptoKey,
   options: EngineOptions,
   finder: ShapeFinder | undefined,
-): Promise<Engine> {
+): Promise<Engine & { insight(): EngineInsight }> {
   // The same value under two names is one value (first name kept) with all its spellings.
   const byValue = new Map<string, { name: string; spellings: Set<string> }>();
   for (const secret of secrets) {
@@ -392,7 +402,11 @@ export async function buildEngine(
     }
   };
   const nameOf = (form: number) => table.names[table.formValue[form]];
-  const restoreOptions = { lookup, remember, restoreIntoTools: options.restoreIntoTools };
+  const restoreOptions: RestoreOptions = {
+    lookup,
+    remember,
+    restoreIntoTools: options.restoreIntoTools,
+  };
 
   return {
     redactBytes,
@@ -403,17 +417,21 @@ export async function buildEngine(
     },
     gateBytes: (input) => valuesPresent(matcher, input, nameOf),
     gateText: (input) => valuesPresent(matcher, encoder.encode(input), nameOf),
-    restorer: (contentType) => createRestorer({ ...restoreOptions, contentType }),
-    restoreText: (input) => restoreText(input, { ...restoreOptions, contentType: null }),
-    stats: (): EngineStats => ({ values: table.names.length, detections: { ...detections } }),
+    restorer: (response) => createRestorer({ ...restoreOptions, ...response }),
+    insight: () => ({
+      values: table.names.length,
+      detections: { ...detections },
+      restore: restoreOptions,
+    }),
   };
 }
 
 /** The engine for a launch: `secrets` from the registry, `key` from `importSurrogateKey`. */
-export function compileEngine(
+export async function compileEngine(
   secrets: readonly Secret[],
   key: CryptoKey,
   options: EngineOptions,
 ): Promise<Engine> {
-  return buildEngine(secrets, key, options, findShapes);
+  const { insight: _, ...engine } = await buildEngine(secrets, key, options, findShapes);
+  return engine;
 }

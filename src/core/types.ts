@@ -2,6 +2,7 @@
  * The engine's contract with the rest of ficta. Web-standard TypeScript only: nothing in
  * src/core imports from Bun or Node.
  */
+import type { Dialect } from "./restore/dialect.ts";
 
 /** One protected value as the registry hands it over. Never printed or logged. */
 export interface Secret {
@@ -32,6 +33,14 @@ export interface EngineOptions {
   restoreIntoTools: "all" | "none";
 }
 
+/** What one response needs to be restored. */
+export interface ResponseOptions {
+  /** The response's `content-type`; null: sniffed from the first bytes (SSE, JSON or text). */
+  contentType: string | null;
+  /** The wire API the answer speaks (which events carry text and tool input). */
+  dialect: Dialect;
+}
+
 export interface RestoreStats {
   /** Surrogates turned back into real values. */
   restored: number;
@@ -47,13 +56,6 @@ export interface Restorer {
   stats: RestoreStats;
 }
 
-export interface EngineStats {
-  /** Distinct protected values: registered plus learned by shape this session. */
-  values: number;
-  /** Shape detections by format name, this session. */
-  detections: Counts;
-}
-
 export interface Engine {
   /** Every form of every value replaced by its surrogate. Unchanged input comes back as is. */
   redactBytes(input: Uint8Array): Promise<{ output: Uint8Array; counts: Counts }>;
@@ -61,9 +63,9 @@ export interface Engine {
   /** Names of values of which some form is still present; empty means safe to send. */
   gateBytes(input: Uint8Array): string[];
   gateText(input: string): string[];
-  /** A streaming restore for one response; `contentType` null is sniffed (SSE or not). */
-  restorer(contentType: string | null): Restorer;
-  /** Restore a whole text answer (JSON or plain) at once. */
-  restoreText(input: string): { output: string; stats: RestoreStats };
-  stats(): EngineStats;
+  /**
+   * A streaming restore for one response: `contentType` null is sniffed (SSE, JSON or text);
+   * `dialect` tells which events carry text and tool input (e.g. Codex's `responsesDialect`).
+   */
+  restorer(options: ResponseOptions): Restorer;
 }

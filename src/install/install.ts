@@ -1,7 +1,8 @@
 /**
  * `ficta install` / `ficta uninstall` as functions of an environment, so tests run them against
- * temporary homes. Only files ficta wrote are ever changed or removed: a `codex` without the
- * shim marker is left alone unless forced, and startup files are edited only between markers.
+ * temporary homes. One shim per agent (src/agents/mod.ts), named like the agent's command. Only
+ * files ficta wrote are ever changed or removed: an agent's command without the shim marker is left alone
+ * unless forced, and startup files are edited only between markers.
  */
 import {
   existsSync,
@@ -15,6 +16,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import type { Agent } from "../agents/agent.ts";
+import { agents } from "../agents/mod.ts";
+import { type Manifest, manifestPath, readManifest } from "../config/install-record.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { ensurePrivateDir, writePrivateFile } from "../config/private-files.ts";
 import {
@@ -34,8 +38,11 @@ import {
   renderSelfShim,
   renderShim,
   selfShimFileName,
+  type ShimAgent,
   shimFileName,
 } from "./shim.ts";
+
+export { manifestPath, readManifest };
 
 export type Outcome = "written" | "unchanged" | "skipped" | "removed";
 
@@ -50,7 +57,7 @@ export interface InstallOptions {
   env: Env;
   /** Where the shim goes; default `~/.ficta/bin`. */
   dir?: string;
-  /** Replace a `codex` ficta did not write. */
+  /** Replace a shim-named file ficta did not write. */
   force?: boolean;
   /** Edit shell startup files (default); false prints the line to add instead. */
   shell?: boolean;
@@ -59,37 +66,33 @@ export interface InstallOptions {
   command?: string[];
   /** Also put ficta itself in `dir` (it is not on PATH yet: a checkout, an unpacked archive). */
   selfShim?: boolean;
+  /** The agents to write shims for; default every agent. */
+  agents?: readonly Agent[];
 }
 
 export interface InstallResult {
   dir: string;
+  /** The first agent's shim (the one recorded in the manifest). */
   shim: string;
+  /** Every agent's shim, in the agents' order. */
+  shims: string[];
   files: FileReport[];
   /** What the user still has to do by hand to put `dir` first on PATH, if anything. */
   manual: string[];
 }
 
-/** Remembers where the shim went, so `uninstall` and `doctor` find a `--dir` install too. */
-interface Manifest {
-  shim: string;
-}
-
-export function manifestPath(env: Env): string {
-  return join(paths(env).home, "install.json");
-}
-
-export function readManifest(env: Env): Manifest | null {
-  try {
-    const parsed = JSON.parse(readFileSync(manifestPath(env), "utf8"));
-    return typeof parsed?.shim === "string" ? { shim: parsed.shim } : null;
-  } catch {
-    return null;
-  }
-}
-
-/** The shim `doctor` and `uninstall` look for: the recorded one, else the default location. */
-export function installedShimPath(env: Env, platform: Platform = hostPlatform()): string {
-  return readManifest(env)?.shim ?? join(paths(env).bin, shimFileName(platform));
+/**
+ * The shim `doctor` and `uninstall` look for: in the recorded directory, else the default
+ * location; the first agent's unless another is named.
+ */
+export function installedShimPath(
+  env: Env,
+  platform: Platform = hostPlatform(),
+  agent: ShimAgent = agents[0],
+): string {
+  const recorded = readManifest(env)?.shim;
+  const name = shimFileName(platform, agent);
+  return recorded ? join(dirname(recorded), name) : join(paths(env).bin, name);
 }
 
 function readText(path: string): string | null {
@@ -108,9 +111,15 @@ function replaceFile(path: string, text: string, mode: number): void {
   renameSync(temporary, path);
 }
 
-function writeShim(path: string, text: string, force: boolean, platform: Platform): FileReport {
+function writeShim(
+  path: string,
+  text: string,
+  force: boolean,
+  platform: Platform,
+  note: string,
+): FileReport {
   const current = readText(path);
-  if (current === text) return { path, outcome: "unchanged", note: "codex shim" };
+  if (current === text) return { path, outcome: "unchanged", note };
   if (current !== null && !isFictaShim(current) && !force) {
     return { path, outcome: "skipped", note: "not written by ficta; --force replaces it" };
   }
@@ -118,9 +127,7 @@ function writeShim(path: string, text: string, force: boolean, platform: Platfor
   return {
     path,
     outcome: "written",
-    note: current !== null && !isFictaShim(current)
-      ? "codex shim (replaced, --force)"
-      : "codex shim",
+    note: current !== null && !isFictaShim(current) ? `${note} (replaced, --force)` : note,
   };
 }
 
@@ -141,16 +148,19 @@ export function install(options: InstallOptions): InstallResult {
   const dir = resolve(options.dir ?? defaultDir);
   if (dir === defaultDir) ensurePrivateDir(dir);
   else mkdirSync(dir, { recursive: true });
-  const shim = join(dir, shimFileName(platform));
-  const files = [
-    writeShim(shim, renderShim(platform, options.command ?? fictaCommand()), force, platform),
-  ];
+  const command = options.command ?? fictaCommand();
+  const shims = (options.agents ?? agents).map((agent) => join(dir, shimFileName(platform, agent)));
+  const files = (options.agents ?? agents).map((agent, i) =>
+    writeShim(shims[i], renderShim(platform, command, agent), force, platform, `${agent.name} shim`)
+  );
+  const shim = shims[0];
   const manual: string[] = [];
-  if (files[0].outcome === "skipped") return { dir, shim, files, manual };
+  if (files.some((file) => file.outcome === "skipped")) return { dir, shim, shims, files, manual };
   if (options.selfShim) {
-    const self = renderSelfShim(platform, options.command ?? fictaCommand());
-    const report = writeShim(join(dir, selfShimFileName(platform)), self, false, platform);
-    files.push({ ...report, note: report.note.replace("codex shim", "ficta itself") });
+    const self = renderSelfShim(platform, command);
+    files.push(
+      writeShim(join(dir, selfShimFileName(platform)), self, false, platform, "ficta itself"),
+    );
   }
   if (platform === "windows") {
     manual.push(
@@ -165,7 +175,7 @@ export function install(options: InstallOptions): InstallResult {
     manual.push(`add to your shell startup file: ${pathLine(login, dir)}`);
   }
   writePrivateFile(manifestPath(env), JSON.stringify({ shim } satisfies Manifest) + "\n");
-  return { dir, shim, files, manual };
+  return { dir, shim, shims, files, manual };
 }
 
 export interface UninstallOptions {
@@ -177,12 +187,16 @@ export interface UninstallOptions {
 export function uninstall(options: UninstallOptions): FileReport[] {
   const { env } = options;
   const home = paths(env);
-  const names = ["codex", "codex.cmd", "ficta", "ficta.cmd"];
+  const agentNames = agents.flatMap((
+    agent,
+  ) => [agent.executables.posix, agent.executables.windows]);
+  const selfNames = [selfShimFileName("posix"), selfShimFileName("windows")];
+  const names = [...agentNames, ...selfNames];
   const shims = new Set<string>(names.map((name) => join(home.bin, name)));
   const recorded = readManifest(env)?.shim;
   if (recorded) {
     shims.add(recorded);
-    for (const name of names.slice(2)) shims.add(join(dirname(recorded), name));
+    for (const name of selfNames) shims.add(join(dirname(recorded), name));
   }
   if (options.dir) { for (const name of names) shims.add(join(resolve(options.dir), name)); }
 
@@ -198,7 +212,11 @@ export function uninstall(options: UninstallOptions): FileReport[] {
     files.push({
       path,
       outcome: "removed",
-      note: basename(path).startsWith("ficta") ? "ficta itself" : "codex shim",
+      note: selfNames.includes(basename(path))
+        ? "ficta itself"
+        : `${
+          agents.find((a) => Object.values(a.executables).includes(basename(path)))?.name ?? "agent"
+        } shim`,
     });
   }
   for (const { path } of startupFiles(env)) {

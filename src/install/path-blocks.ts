@@ -104,10 +104,6 @@ function findBlock(text: string): [number, number] | null {
   return [start, lineEnd < 0 ? text.length : lineEnd + 1];
 }
 
-export function hasBlock(text: string): boolean {
-  return findBlock(text) !== null;
-}
-
 /** `text` with `block` in it: the existing block replaced in place, else appended after a blank line. */
 export function withBlock(text: string, block: string): string {
   const found = findBlock(text);

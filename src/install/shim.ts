@@ -1,15 +1,27 @@
 /**
- * The `codex` shim: a tiny script in ficta's bin directory that execs this ficta binary as
- * `ficta codex "$@"`. The templates are embedded in the binary as text, so a compiled ficta can
- * write them without any file beside it.
+ * An agent's shim: a tiny script in ficta's bin directory, named like the agent's command,
+ * that execs this ficta binary as `ficta <agent> "$@"`. The templates are embedded in
+ * the binary as text, so a compiled ficta can write them without any file beside it.
+ *
+ * ```ts
+ * renderShim("posix", ["/opt/ficta/bin/ficta"], agent); // "#!/bin/sh ... exec '/opt/ficta/bin/ficta' <name> \"$@\""
+ * ```
  */
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
-import posixTemplate from "./templates/codex.sh" with { type: "text" };
-import windowsTemplate from "./templates/codex.cmd" with { type: "text" };
+import type { Agent } from "../agents/agent.ts";
+import { agents } from "../agents/mod.ts";
+import { SHIM_MARKER } from "../config/install-record.ts";
+import posixTemplate from "./templates/shim.sh" with { type: "text" };
+import windowsTemplate from "./templates/shim.cmd" with { type: "text" };
 
-/** Present in every shim ficta writes; a `codex` file without it is someone else's. */
-export const SHIM_MARKER = "ficta-shim:";
+export { SHIM_MARKER };
+
+/** What a shim needs of its agent: the name it runs (`ficta <name>`) and its file names. */
+export type ShimAgent = Pick<Agent, "name" | "executables">;
+
+/** The agent a shim is for when none is named: the first of the agents list. */
+const firstAgent: ShimAgent = agents[0];
 
 export type Platform = "posix" | "windows";
 
@@ -17,8 +29,8 @@ export function hostPlatform(): Platform {
   return process.platform === "win32" ? "windows" : "posix";
 }
 
-export function shimFileName(platform: Platform): string {
-  return platform === "windows" ? "codex.cmd" : "codex";
+export function shimFileName(platform: Platform, agent: ShimAgent = firstAgent): string {
+  return agent.executables[platform];
 }
 
 /** A compiled binary runs its entry point from Bun's virtual file system. */
@@ -75,21 +87,29 @@ export function selfShimFileName(platform: Platform): string {
   return platform === "windows" ? "ficta.cmd" : "ficta";
 }
 
-/** The shim that puts ficta itself on PATH: the same template, without the `codex` argument. */
+/** The shim that puts ficta itself on PATH: the same template, without an agent argument. */
 export function renderSelfShim(platform: Platform, command: string[]): string {
-  const purpose = "so that `codex` runs through ficta";
+  const name = firstAgent.name;
+  const purpose = `so that \`${name}\` runs through ficta`;
   const text = renderShim(platform, command).replace(purpose, "so that `ficta` is on PATH");
   return platform === "windows"
-    ? text.replace(" codex %*", " %*").replace(/\r\nrem Bypass once:[^\r]*/, "")
-    : text.replace(' codex "$@"', ' "$@"').replace(/\n# Bypass once:[^\n]*/, "");
+    ? text.replace(` ${name} %*`, " %*").replace(/\r\nrem Bypass once:[^\r]*/, "")
+    : text.replace(` ${name} "$@"`, ' "$@"').replace(/\n# Bypass once:[^\n]*/, "");
 }
 
-export function renderShim(platform: Platform, command: string[]): string {
+/** The shim that runs `ficta <agent>` with every argument. */
+export function renderShim(
+  platform: Platform,
+  command: string[],
+  agent: ShimAgent = firstAgent,
+): string {
   if (platform === "windows") {
     const line = command.map(cmdQuote).join(" ");
-    return windowsTemplate.replace("{{COMMAND}}", () => line).replace(/\r?\n/g, "\r\n");
+    return windowsTemplate.replaceAll("{{AGENT}}", agent.name)
+      .replace("{{COMMAND}}", () => line).replace(/\r?\n/g, "\r\n");
   }
-  return posixTemplate.replace("{{COMMAND}}", () => command.map(shQuote).join(" "));
+  return posixTemplate.replaceAll("{{AGENT}}", agent.name)
+    .replace("{{COMMAND}}", () => command.map(shQuote).join(" "));
 }
 
 export function isFictaShim(text: string): boolean {

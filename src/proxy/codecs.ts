@@ -1,7 +1,8 @@
 /**
- * Content codings. Request bodies are decoded before redaction (a zstd body would otherwise hide
- * every value from the matcher) and forwarded decoded; answers that must be restored are decoded
- * on the fly.
+ * Content codings: the one list of those ficta can decode (`STREAM_FORMATS`). Request bodies are
+ * decoded before redaction (a zstd body would otherwise hide every value from the matcher) and
+ * forwarded decoded; answers that must be restored are decoded on the fly, and the client's
+ * `accept-encoding` is narrowed to this list so no answer comes in a coding ficta cannot undo.
  */
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
@@ -10,6 +11,19 @@ export class BodyTooLarge extends Error {
 }
 
 export class UndecodableBody extends Error {}
+
+/**
+ * Every content coding ficta decodes, by its HTTP name, with the stream format that undoes it.
+ * HTTP's `deflate` is zlib-wrapped, but some clients send raw deflate: `decodeBody` retries
+ * `deflate-raw` for it.
+ */
+const STREAM_FORMATS: Readonly<Record<string, CompressionFormat>> = {
+  gzip: "gzip",
+  "x-gzip": "gzip",
+  deflate: "deflate",
+  br: "brotli" as CompressionFormat,
+  zstd: "zstd" as CompressionFormat,
+};
 
 /** `Content-Encoding: gzip, zstd` lists codings in the order applied: undo them right to left. */
 export function codings(header: string | null): string[] {
@@ -43,7 +57,11 @@ export async function decodeBody(
 }
 
 async function decodeOne(data: Uint8Array, coding: string, limit: number): Promise<Uint8Array> {
-  const format = STREAM_FORMATS[coding] ?? (coding === "deflate-raw" ? "deflate-raw" : undefined);
+  const format = Object.hasOwn(STREAM_FORMATS, coding)
+    ? STREAM_FORMATS[coding]
+    : coding === "deflate-raw"
+    ? "deflate-raw"
+    : undefined;
   if (!format) throw new UndecodableBody(`unsupported content-encoding ${coding}`);
   const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream()
     .pipeThrough(new DecompressionStream(format)).getReader();
@@ -65,14 +83,6 @@ async function decodeOne(data: Uint8Array, coding: string, limit: number): Promi
   return Bun.concatArrayBuffers(chunks, Infinity, true);
 }
 
-const STREAM_FORMATS: Record<string, CompressionFormat> = {
-  gzip: "gzip",
-  "x-gzip": "gzip",
-  deflate: "deflate",
-  br: "brotli" as CompressionFormat,
-  zstd: "zstd" as CompressionFormat,
-};
-
 /**
  * A stream that undoes `header`'s codings, or null when one of them is unknown (the answer is then
  * passed through as is, unrestored).
@@ -83,8 +93,8 @@ export function decodingStream(
 ): ReadableStream<Uint8Array> | null {
   let stream = body;
   for (const coding of codings(header).reverse()) {
+    if (!Object.hasOwn(STREAM_FORMATS, coding)) return null;
     const format = STREAM_FORMATS[coding];
-    if (!format) return null;
     const decoder = new DecompressionStream(format) as unknown as TransformStream<
       Uint8Array,
       Uint8Array
@@ -97,9 +107,22 @@ export function decodingStream(
 /**
  * `source.pipeThrough(transform)`, with the pipe's own promise handled: when the upstream drops
  * mid-stream the error reaches the reader of the result, and nothing else (an unhandled
- * rejection would be printed over Codex's TUI).
+ * rejection would be printed over the agent's TUI).
  */
 export function piped<T, U>(source: ReadableStream<T>, transform: TransformStream<T, U>) {
   source.pipeTo(transform.writable).catch(() => {});
   return transform.readable;
+}
+
+/**
+ * Narrows the client's `accept-encoding` to codings ficta can decode, so the upstream never picks
+ * one that would make the answer impossible to restore.
+ */
+export function decodableAcceptEncoding(value: string | null): string | null {
+  if (value === null) return null;
+  const kept = value.split(",").map((part) => part.trim()).filter((part) => {
+    const coding = part.split(";")[0].trim().toLowerCase();
+    return coding === "identity" || Object.hasOwn(STREAM_FORMATS, coding);
+  });
+  return kept.length ? kept.join(", ") : "identity";
 }

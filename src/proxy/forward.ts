@@ -1,5 +1,5 @@
-/** Both ends of the wire: reading Codex's body, calling the upstream, relaying its answer. */
-import type { Engine, RestoreStats } from "../core/types.ts";
+/** Both ends of the wire: reading the client's body, calling the upstream, relaying its answer. */
+import { type Dialect, type Engine, isRestorable, type RestoreStats } from "../core/mod.ts";
 import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
 import { endToEnd } from "./headers.ts";
 
@@ -52,29 +52,38 @@ export interface Relay {
   restoring: boolean;
 }
 
-/** Called once when the answer has been fully sent, Codex went away, or the upstream broke off. */
+/** Called once when the answer has been fully sent, the client went away, or the upstream broke off. */
 export type RelayDone = (bytesOut: number, outcome: Outcome, stats: RestoreStats | null) => void;
 
+export interface RelayOptions {
+  /** The upstream's answer. */
+  upstream: Response;
+  engine: Engine;
+  /** Whether surrogates are turned back into values (never in an answer to an untrusted call). */
+  restore: boolean;
+  /** The agent's wire dialect, for the restorer. */
+  dialect: Dialect;
+  /** The client's request signal: tells a client that went away from an upstream that broke off. */
+  clientSignal: AbortSignal;
+  done: RelayDone;
+}
+
 /**
- * Builds Codex's answer from the upstream's: same status and end-to-end headers; textual bodies
- * restored as they stream (when `restore`), anything else passed through byte for byte.
+ * Builds the client's answer from the upstream's: same status and end-to-end headers; textual
+ * bodies restored as they stream (when `restore`), anything else passed through byte for byte.
  */
 export function relay(
-  upstream: Response,
-  engine: Engine,
-  restore: boolean,
-  clientSignal: AbortSignal,
-  done: RelayDone,
+  { upstream, engine, restore, dialect, clientSignal, done }: RelayOptions,
 ): Relay {
   const headers = endToEnd(upstream.headers);
   const contentType = upstream.headers.get("content-type");
   let body: ReadableStream<Uint8Array> | null = upstream.body;
   let stats: RestoreStats | null = null;
   let restoring = false;
-  if (body && restore && isTextual(contentType)) {
+  if (body && restore && isRestorable(contentType)) {
     const decoded = decodingStream(body, upstream.headers.get("content-encoding"));
     if (decoded) {
-      const restorer = engine.restorer(contentType);
+      const restorer = engine.restorer({ contentType, dialect });
       body = piped(decoded, restorer.stream);
       stats = restorer.stats;
       restoring = true;
@@ -95,15 +104,6 @@ export function relay(
     ),
     restoring,
   };
-}
-
-/** SSE, JSON, text and the like; a missing type is sniffed by the restorer (the ChatGPT backend omits it). */
-function isTextual(contentType: string | null): boolean {
-  if (contentType === null) return true;
-  const type = contentType.split(";")[0].trim().toLowerCase();
-  return type.startsWith("text/") || type.endsWith("json") || type.endsWith("+xml") ||
-    type === "application/xml" || type === "application/javascript" ||
-    type === "application/x-www-form-urlencoded";
 }
 
 /** Passes `source` through, counting bytes and reporting once how the stream ended. */

@@ -10,7 +10,7 @@ let scheduled = false;
 
 /**
  * After a request whose body was at least 1 MiB: a full collection, on a timer so it runs after
- * the answer's last bytes are sent (Codex is then running tools or waiting for the next turn).
+ * the answer's last bytes are sent (the agent is then running tools or waiting for the next turn).
  */
 export function collectAfterLargeRequest(bodyBytes: number): void {
   if (bodyBytes < LARGE || scheduled) return;

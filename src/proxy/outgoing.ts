@@ -2,8 +2,7 @@
  * What leaves the machine for one request: path, query, non-auth headers and body, each redacted,
  * then gated as it will actually be sent.
  */
-import type { Counts, Engine } from "../core/types.ts";
-import { AUTH_HEADERS } from "./headers.ts";
+import type { Counts, Engine } from "../core/mod.ts";
 import type { GateHit } from "./refusals.ts";
 
 export interface Outgoing {
@@ -42,10 +41,17 @@ export async function redactQuery(
  */
 const PROTOCOL_HEADERS = new Set(["content-type", "accept", "content-encoding", "accept-encoding"]);
 
-/** Redacts every header value except credentials and protocol headers, in place. */
-export async function redactHeaders(engine: Engine, headers: Headers): Promise<Counts> {
+/**
+ * Redacts every header value except the identity headers (the agent's credentials, see
+ * `ProxyAgent.identityHeaders`) and protocol headers, in place.
+ */
+export async function redactHeaders(
+  engine: Engine,
+  headers: Headers,
+  identity: ReadonlySet<string>,
+): Promise<Counts> {
   const checked = [...headers].filter(([name]) =>
-    !AUTH_HEADERS.has(name) && !PROTOCOL_HEADERS.has(name)
+    !identity.has(name) && !PROTOCOL_HEADERS.has(name)
   );
   // The common case in one engine call: nothing in any value (a value never holds a line break).
   const joined = checked.map(([, value]) => value).join("\n");
@@ -87,8 +93,11 @@ function headerText(bytes: Uint8Array): string {
   return text;
 }
 
-/** Every place a protected value is still present in what would be sent; empty means send. */
-export function gate(engine: Engine, out: Outgoing): GateHit[] {
+/**
+ * Every place a protected value is still present in what would be sent; empty means send. The
+ * identity headers are not looked at: they are the user's own credentials, sent as they came.
+ */
+export function gate(engine: Engine, out: Outgoing, identity: ReadonlySet<string>): GateHit[] {
   const hits: GateHit[] = [];
   const add = (surface: string, names: string[]) => {
     if (names.length) hits.push({ surface, names });
@@ -102,7 +111,7 @@ export function gate(engine: Engine, out: Outgoing): GateHit[] {
     }
     add("URL query", [...names]);
   }
-  const checked = [...out.headers].filter(([name]) => !AUTH_HEADERS.has(name));
+  const checked = [...out.headers].filter(([name]) => !identity.has(name));
   const joined = checked.map(([, value]) => value).join("\n");
   if (!isAscii(joined) || engine.gateText(joined).length) {
     for (const [name, value] of checked) add(`${name} header`, gateHeader(engine, value));
@@ -112,7 +121,7 @@ export function gate(engine: Engine, out: Outgoing): GateHit[] {
 }
 
 const MODEL_KEY = new TextEncoder().encode('"model":"');
-/** Where Codex puts the model: the body's first key; never searched further than this. */
+/** Where clients put the model: the body's first key; never searched further than this. */
 const MODEL_WINDOW = 512;
 
 /** The text of the body's leading `"model":"…"` string, or null. */
@@ -129,7 +138,7 @@ function modelField(body: Uint8Array | null): string | null {
 }
 
 /**
- * The body's `model` field must reach the upstream as Codex wrote it: when redaction changed it
+ * The body's `model` field must reach the upstream as the client wrote it: when redaction changed it
  * (a registered value equals the model name), the request is refused like any gate hit, naming
  * the value, instead of sending a model the upstream does not know.
  */

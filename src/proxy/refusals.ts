@@ -1,6 +1,7 @@
 /**
- * Answers ficta gives itself, never forwarded. Codex shows a 400 text/plain body verbatim and does
- * not retry it, so the gate's refusal is a 400; the other statuses follow HTTP's meaning.
+ * Answers ficta gives itself, never forwarded: the status (as HTTP means it) and the message. How
+ * a refusal reaches the client is the agent's choice (`ProxyAgent.render`): a client that retries
+ * some statuses or hides some bodies needs another rendering than `plainRefusal`.
  */
 
 export interface GateHit {
@@ -62,11 +63,12 @@ export function notAllowed(method: string, pathname: string): Refusal {
   );
 }
 
-export function missingToken(): Refusal {
+/** `client`: the agent's client as messages name it (`ProxyAgent.client`). */
+export function missingToken(client: string): Refusal {
   return refusal(
     403,
     "token",
-    "ficta refused this request: this proxy only serves the Codex that ficta launched.",
+    `ficta refused this request: this proxy only serves the ${client} that ficta launched.`,
   );
 }
 
@@ -86,12 +88,12 @@ export function tooSlow(ms: number): Refusal {
   );
 }
 
-export function fromBrowser(): Refusal {
+export function fromBrowser(client: string): Refusal {
   return refusal(
     403,
     "browser",
     "ficta refused this request: it came from a web browser, and this proxy only serves the " +
-      "Codex that ficta launched.",
+      `${client} that ficta launched.`,
   );
 }
 
@@ -122,18 +124,46 @@ export function unreachable(host: string, detail: string): Refusal {
   );
 }
 
-export function redirected(host: string, status: number): Refusal {
+/** `settings`: the keys that choose the upstreams (`ProxyAgent.upstreamSettings`). */
+export function redirected(host: string, status: number, settings: readonly string[]): Refusal {
   return refusal(
     502,
     "redirect",
     `ficta refused a ${status} redirect from the upstream ${host}: following it would bypass ` +
-      `ficta. Check upstream.chatgpt / upstream.openai.`,
+      `ficta. Check ${settings.join(" / ")}.`,
   );
 }
 
-export function toResponse(r: Refusal): Response {
+/**
+ * A fault in ficta itself: the error's name only, as a message could quote the request.
+ * `forwarded`: whether the request had already been sent upstream.
+ */
+export function internal(name: string, { forwarded }: { forwarded: boolean }): Refusal {
+  const what = forwarded ? "the upstream's answer could not be relayed" : "nothing was sent";
+  return refusal(400, "internal", `ficta failed on this request (${printable(name)}); ${what}.`);
+}
+
+/** The body is incomplete: the caller went away or broke the connection while sending it. */
+export function incompleteBody(): Refusal {
+  return refusal(400, "body", "ficta: incomplete request body.");
+}
+
+/** The common rendering: the refusal's status, its message as `text/plain`. */
+export function plainRefusal(r: Refusal): Response {
   return new Response(r.message, {
     status: r.status,
     headers: { "content-type": "text/plain; charset=utf-8" },
+  });
+}
+
+// C0 and C1 controls, DEL, line and paragraph separators, bidirectional overrides.
+// deno-lint-ignore no-control-regex -- matching control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** What a caller sent, safe to put on a terminal line: every control character escaped. */
+export function printable(text: string): string {
+  return text.replace(CONTROLS, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u{${code.toString(16)}}`;
   });
 }

@@ -14,7 +14,7 @@ import { dirname, isAbsolute, resolve, sep } from "node:path";
 import type { Env } from "../config/paths.ts";
 import type { CommandSource } from "../config/schema.ts";
 import { parseDotenv } from "./dotenv-parse.ts";
-import { countSkip, type Found, type SourceOutput } from "./found.ts";
+import { countSkip, dotenvFound, type SourceOutput } from "./found.ts";
 
 /** What every secret-manager CLI may need: where things are, locale, proxies, keyring access. */
 const BASE_ENV = [
@@ -285,11 +285,7 @@ export function parseOutput(
   const json = format === "json" || (format === "auto" && /^[{[]/.test(text));
   if (json) return parseJsonOutput(text, output);
   const { entries, problems } = parseDotenv(stdout);
-  for (const entry of entries) {
-    const found: Found = { name: entry.name, value: entry.value };
-    if (entry.literal !== entry.value) found.spellings = [entry.literal];
-    output.found.push(found);
-  }
+  output.found.push(...entries.map(dotenvFound));
   if (problems.length > 0) {
     output.status = "error";
     output.error = `output line ${problems[0].line}: ${problems[0].message}`;

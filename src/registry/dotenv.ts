@@ -14,7 +14,7 @@
 import { type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parseDotenv } from "./dotenv-parse.ts";
-import type { Found, SourceOutput } from "./found.ts";
+import { dotenvFound, type SourceOutput } from "./found.ts";
 
 /** A name part that marks a template or an example, not a file holding real values. */
 const TEMPLATE_PARTS = new Set([
@@ -142,11 +142,7 @@ export function readDotenvFile(path: string, display: string): SourceOutput {
     return output;
   }
   const { entries, problems } = parseDotenv(text);
-  output.found = entries.map((entry): Found =>
-    entry.literal === entry.value
-      ? { name: entry.name, value: entry.value }
-      : { name: entry.name, value: entry.value, spellings: [entry.literal] }
-  );
+  output.found = entries.map(dotenvFound);
   if (problems.length > 0) {
     output.status = "error";
     const shown = problems.slice(0, 3).map((p) => `${display}:${p.line}: ${p.message}`);

@@ -9,12 +9,11 @@
  * protected, whatever the settings, and counted in no source.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import type { Secret } from "../core/types.ts";
+import type { Secret } from "../core/mod.ts";
 import { runCommand } from "./command.ts";
-import { codexAuthPath, readCodexAuth } from "../agents/codex/auth-file.ts";
 import {
   discoverDotenvFiles,
   discoverNestedDotenvFiles,
@@ -23,54 +22,37 @@ import {
   repositoryRoot,
   searchDirectories,
 } from "./dotenv.ts";
-import { countSkip, type Found, type SourceOutput } from "./found.ts";
+import {
+  countSkip,
+  type CredentialFile,
+  type Found,
+  PROJECT_KINDS,
+  type SourceOutput,
+} from "./found.ts";
 import { configuredOpReferences, isOpReference, type OpReference, presetRun } from "./presets.ts";
 import { readProcessEnv } from "./process-env.ts";
 import { reportLines } from "./report.ts";
 import { settingReason } from "./settings.ts";
 import type { Remembered } from "./store.ts";
-import { requiredNames } from "./verdict.ts";
+import { requiredNames } from "./require.ts";
+import type { Registry, SourceReport, SourceStatus } from "./types.ts";
 
 export { reportLines };
-
-export type SourceStatus = "loaded" | "not found" | "error" | "disabled";
-
-export interface SourceReport {
-  kind: "dotenv" | "env" | "command" | "codex";
-  /** A file path (relative to the launch directory), `environment`, or a command's name. */
-  name: string;
-  status: SourceStatus;
-  /** Values registered from this source (lines of multi-line values not counted). */
-  values: number;
-  /** Reason -> count, e.g. `shorter than min_len`, `excluded name`, `duplicate`, `not secret-ish`. */
-  skipped: Record<string, number>;
-  /** File and line, exit code or timeout; never a value. */
-  error?: string;
-  /** Names skipped as plain settings, with the reason (`OPENAI_MODEL`: `a model name`). */
-  settings?: { name: string; reason: string }[];
-  /** Secret-ish names that are set but empty (the environment). */
-  empty?: string[];
-  note?: string;
-}
-
-export interface Registry {
-  secrets: Secret[];
-  sources: SourceReport[];
-  /** What the protected-value store keeps from this launch (sources absolute); never printed. */
-  remembered: Remembered[];
-  /** Dotenv files read (absolute), for the watcher. */
-  dotenvFiles: string[];
-  /** Where the dotenv search looked (absolute), for the watcher. */
-  dotenvDirs: string[];
-}
+export type { Registry, SourceReport, SourceStatus } from "./types.ts";
 
 export async function loadRegistry(
   settings: Settings,
-  options: { cwd: string; env: Env },
+  options: {
+    cwd: string;
+    env: Env;
+    /** The agents' own credential files (`Agent.credentialFiles`), always protected. */
+    credentialFiles?: readonly CredentialFile[];
+  },
 ): Promise<Registry> {
   const config = settings.registry;
   const cwd = resolve(options.cwd);
   const { env } = options;
+  const credentialFiles = options.credentialFiles ?? [];
 
   const dotenv: SourceOutput[] = [];
   const dotenvFiles: string[] = [];
@@ -89,10 +71,13 @@ export async function loadRegistry(
         skipDirs: config.dotenv_skip_dirs,
       });
     dotenvFiles.push(...nested.files);
-    // Codex loads $CODEX_HOME/.env into its own environment, which its commands inherit.
-    const codexDotenv = join(dirname(codexAuthPath(env)), ".env");
-    if (!dotenvFiles.includes(codexDotenv) && existsSync(codexDotenv)) {
-      dotenvFiles.push(codexDotenv);
+    // An agent may load a dotenv file of its own (`CredentialFile.dotenv`), which its
+    // commands inherit.
+    for (const file of credentialFiles) {
+      const agentDotenv = file.dotenv?.(env);
+      if (agentDotenv && !dotenvFiles.includes(agentDotenv) && existsSync(agentDotenv)) {
+        dotenvFiles.push(agentDotenv);
+      }
     }
     for (const file of dotenvFiles) dotenv.push(readDotenvFile(file, displayPath(cwd, file)));
     if (dotenvFiles.length === 0) {
@@ -138,12 +123,21 @@ export async function loadRegistry(
   };
   for (const output of dotenv) keep(output, (display) => resolve(cwd, display));
   keep(readProcessEnv(env, config.process_env, include), (source) => source);
-  // Codex's own tokens are stored too: a resumed session may hold an older one the agent read.
-  const codexAuth = readCodexAuth(env);
-  if (codexAuth.status !== "not found") keep(codexAuth, () => codexAuthPath(env));
+  // An agent's own tokens are stored too: a resumed session may hold an older one the agent read.
+  for (const file of credentialFiles) {
+    const output = file.read(env);
+    if (output.status !== "not found") keep(output, () => file.path(env));
+  }
   for (const output of await commands) keep(output, (source) => source);
   collector.protectSurrogateKey(env);
-  return { secrets: collector.secrets, sources, remembered, dotenvFiles, dotenvDirs };
+  return {
+    secrets: collector.secrets,
+    sources,
+    remembered,
+    dotenvFiles,
+    dotenvDirs,
+    credentialFiles,
+  };
 }
 
 /**
@@ -234,8 +228,8 @@ class Collector {
     const skipped = { ...output.skipped };
     const settings: { name: string; reason: string }[] = [];
     let values = 0;
-    // Codex's own credentials are protected whatever the lists say.
-    const always = output.kind === "codex";
+    // An agent's own credentials are protected whatever the lists say.
+    const always = !PROJECT_KINDS.has(output.kind);
     for (const found of output.found) {
       const included = always || this.included.some((glob) => glob.match(found.name));
       // Dotenv files and secret managers hold a project's whole configuration, settings too.

@@ -14,7 +14,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { Env } from "../config/paths.ts";
-import { looksLikeCredential } from "../core/redact/shapes.ts";
+import { looksLikeCredential } from "../core/mod.ts";
 import { nameMatcher, platformNames } from "./ci-platforms.ts";
 import { countSkip, type SourceOutput } from "./found.ts";
 

@@ -1,5 +1,5 @@
 /** One readable line per registry source: names, statuses and counts, never a value. */
-import type { Registry, SourceReport } from "./index.ts";
+import type { Registry, SourceReport } from "./types.ts";
 
 /** e.g. `registry: .env (3 values, 1 skipped: shorter than min_len)`; callers prefix `ficta: `. */
 export function reportLines(registry: Registry): string[] {

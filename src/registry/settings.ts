@@ -7,7 +7,7 @@
  * ask it. It never skips a value a credential-shape check or a secret-ish name marks: a
  * `DB_PASSWORD=true` stays protected, because guessing wrong there leaks.
  */
-import { looksLikeCredential } from "../core/redact/shapes.ts";
+import { looksLikeCredential } from "../core/mod.ts";
 import { isSecretishName } from "./process-env.ts";
 
 const BOOLEANS = new Set(["true", "false", "yes", "no", "on", "off", "enabled", "disabled"]);

@@ -1,7 +1,7 @@
 /**
  * The protected-value store: every value ficta has protected stays protected in later launches,
- * from any directory, until the user forgets it. Codex keeps conversations with the real values
- * restored (`~/.codex/sessions`), so a resumed session, a rotated secret or another project's
+ * from any directory, until the user forgets it. Agents keep conversations with the real values
+ * restored in their session files, so a resumed session, a rotated secret or another project's
  * value would otherwise go out raw.
  *
  * One file, `$FICTA_HOME/store/values` (0600 in a 0700 directory), written whole to a temporary

@@ -1,11 +1,11 @@
 /**
  * Live sources: during a session, the dotenv files the launch read, new ones appearing where the
- * registry looked, and Codex's auth.json (rewritten on every token refresh) are watched. A value
+ * registry looked, and the agents' credential files (rewritten on every token refresh) are watched. A value
  * added or changed is registered and the engine recompiled before the next request is redacted.
  *
  * Directories are watched, not files: editors save by writing a new file and renaming it over the
  * old one, which a file watch would lose. Each event re-reads the one file it names,
- * synchronously, so a request Codex sends right after a write already waits for the new engine.
+ * synchronously, so a request the agent sends right after a write already waits for the new engine.
  * A watcher error is logged and the watch goes on without that directory; what is known stays
  * protected.
  */
@@ -13,10 +13,9 @@ import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import type { Secret } from "../core/types.ts";
-import { codexAuthPath, readCodexAuth } from "../agents/codex/auth-file.ts";
+import type { Secret } from "../core/mod.ts";
 import { displayPath, isDotenvCandidate, readDotenvFile } from "./dotenv.ts";
-import type { SourceOutput } from "./found.ts";
+import type { CredentialFile, SourceOutput } from "./found.ts";
 import { collect, type Registry } from "./index.ts";
 import type { Remembered } from "./store.ts";
 
@@ -39,11 +38,14 @@ export interface Watching {
   close(): void;
 }
 
-/** The directories a session watches: dotenv search dirs, dirs of files read, Codex's home. */
+/**
+ * The directories a session watches: dotenv search dirs, dirs of files read, the directories of
+ * the agents' credential files.
+ */
 export function watchedDirectories(registry: Registry, env: Env): string[] {
   const dirs = new Set<string>(registry.dotenvDirs);
   for (const file of registry.dotenvFiles) dirs.add(dirname(file));
-  dirs.add(dirname(codexAuthPath(env)));
+  for (const file of registry.credentialFiles) dirs.add(dirname(file.path(env)));
   return [...dirs].slice(0, MAX_WATCHED_DIRECTORIES);
 }
 
@@ -56,12 +58,16 @@ export function watchSources(options: {
   files: string[];
   /** Everything registered so far (registry, stored values, the proxy token). */
   secrets: Secret[];
+  /** The agents' credential files, read again when they change. */
+  credentialFiles?: readonly CredentialFile[];
   onUpdate(update: LiveUpdate): void;
   onError(message: string): void;
 }): Watching {
   const { settings, env, cwd } = options;
   const globs = settings.registry.dotenv_files.map((pattern) => new Bun.Glob(pattern));
-  const authFile = resolve(codexAuthPath(env));
+  const credentialFiles = new Map(
+    (options.credentialFiles ?? []).map((file) => [resolve(file.path(env)), file]),
+  );
   const secrets = [...options.secrets];
   const known = new Set<string>();
   const learn = (secret: Secret) => {
@@ -72,7 +78,8 @@ export function watchSources(options: {
 
   function reread(path: string): void {
     let output: SourceOutput;
-    if (path === authFile) output = readCodexAuth(env);
+    const credentialFile = credentialFiles.get(path);
+    if (credentialFile) output = credentialFile.read(env);
     else if (settings.registry.dotenv && globs.some((g) => g.match(basename(path)))) {
       if (!isDotenvCandidate(basename(path))) return;
       output = readDotenvFile(path, displayPath(cwd, path));
@@ -127,7 +134,7 @@ export function watchSources(options: {
       if (code !== "ENOENT") options.onError(`${displayPath(cwd, dir)}: ${code ?? "error"}`);
     }
   }
-  for (const file of [...options.files, authFile]) {
+  for (const file of [...options.files, ...credentialFiles.keys()]) {
     try {
       reread(file);
     } catch {

@@ -4,31 +4,27 @@
  * `::add-mask::` for values ficta fetched from a secret manager (the runner masks its own
  * secrets, not these). Elsewhere nothing but the plain `ficta:` lines.
  *
- * Workflow commands go to stderr, which the runner scans like stdout: `codex exec --json`
+ * Workflow commands go to stderr, which the runner scans like stdout: an agent's `--json`
  * output on stdout stays intact. The summary page may be readable by anyone with read access to
  * the repository, so it carries counts, paths and reasons, never a value or a name.
  */
 import { appendFileSync, writeSync } from "node:fs";
 import type { Env } from "../config/paths.ts";
+import type { RefusedRequest } from "./entry.ts";
 import type { SessionTotals } from "./session.ts";
 
-export type OutcomeKind = "ok" | "blocked" | "refused" | "failed";
+export type { RefusedRequest };
 
-/** A request ficta answered itself, as the summary lists it. */
-export interface RefusedRequest {
-  time: string;
-  method: string;
-  path: string;
-  status: number;
-  reason: string;
-}
+export type OutcomeKind = "ok" | "blocked" | "refused" | "failed";
 
 export interface Outcome {
   kind: OutcomeKind;
   /** ficta's exit code. */
   exitCode: number;
-  /** Codex's own exit code, when it ran. */
-  codexExit?: number;
+  /** The agent launched, as its messages name it (`Agent.title`). */
+  agent?: string;
+  /** The agent's own exit code, when it ran. */
+  agentExit?: number;
   sessionId?: string;
   /** The `ficta:` line that explains a refusal or a failure (without the prefix). */
   message?: string;
@@ -70,26 +66,27 @@ export function addMasks(env: Env, values: Iterable<string>): number {
   return masks.size;
 }
 
-const HEADINGS: Record<OutcomeKind, string> = {
-  ok: "Codex ran behind the airlock",
-  blocked: "request(s) blocked",
-  refused: "refused to launch Codex",
-  failed: "failed",
+const HEADINGS: Record<OutcomeKind, (agent: string) => string> = {
+  ok: (agent) => `${agent} ran behind the airlock`,
+  blocked: () => "request(s) blocked",
+  refused: (agent) => `refused to launch ${agent}`,
+  failed: () => "failed",
 };
 
 /** The Markdown block for `$GITHUB_STEP_SUMMARY`. */
 export function stepSummaryMarkdown(outcome: Outcome): string {
+  const agent = outcome.agent ?? "the agent";
   const lines = [
     // A blank line first, so the heading never runs on from an earlier step's last line.
     "",
-    `### ficta: ${HEADINGS[outcome.kind]}`,
+    `### ficta: ${HEADINGS[outcome.kind](agent)}`,
     "",
   ];
   const facts = [
-    `session \`${outcome.sessionId ?? "none (Codex was not started)"}\``,
+    `session \`${outcome.sessionId ?? `none (${agent} was not started)`}\``,
     `exit code ${outcome.exitCode}`,
   ];
-  if (outcome.codexExit !== undefined) facts.push(`Codex exited ${outcome.codexExit}`);
+  if (outcome.agentExit !== undefined) facts.push(`${agent} exited ${outcome.agentExit}`);
   lines.push(facts.join(" · "), "");
   if (outcome.message) lines.push(`> ${outcome.message.replaceAll("\n", " ")}`, "");
   const t = outcome.totals;

@@ -1,25 +1,25 @@
 /** One proxied request as the metadata log keeps it: names and counts, never a value or a body. */
-import type { Counts } from "../core/types.ts";
+import type { Counts } from "../core/mod.ts";
 
 export interface RequestEntry {
   /** When the request arrived (ISO 8601). */
   time: string;
   method: string;
-  /** The local path Codex called, without the query. */
+  /** The local path the agent's client called, without the query. */
   path: string;
-  /** `chatgpt`, `openai`, `backend-api`, `unlisted`; null when refused before routing. */
+  /** The route's name in the agent's route table; null when refused before routing. */
   route: string | null;
-  /** `turn`, `models`, `housekeeping`, `unlisted`; null when refused before routing. */
+  /** `turn`, `models`, `housekeeping`, `unlisted` (the proxy's `RouteKind`); null when refused before routing. */
   kind: string | null;
   /** Where it went (or would have gone), without the query. */
   upstream: string | null;
-  /** Status Codex got; 0 when it went away before any answer. */
+  /** Status the client got; 0 when it went away before any answer. */
   status: number;
-  /** Body bytes as received from Codex (before decoding). */
+  /** Body bytes as received from the client (before decoding). */
   bytesIn: number;
   /** Body bytes sent upstream (decoded and redacted). */
   bytesUp: number;
-  /** Answer bytes sent to Codex. */
+  /** Answer bytes sent to the client. */
   bytesOut: number;
   /** From arrival until the answer was fully sent, the client left, or the upstream failed. */
   durationMs: number;
@@ -43,7 +43,7 @@ export interface RequestEntry {
   blockedNames: string[];
   /** Why ficta answered itself (`blocked`, `token`, `host`, `not-allowed`, ...); null when forwarded. */
   refused: string | null;
-  /** `complete`; `aborted` when Codex went away; `failed` when the upstream broke off. */
+  /** `complete`; `aborted` when the client went away; `failed` when the upstream broke off. */
   outcome: "complete" | "aborted" | "failed";
 }
 
@@ -116,4 +116,13 @@ export function requestLine(entry: RequestEntry): string {
 export function showWhenQuiet(entry: RequestEntry): boolean {
   return entry.kind === "turn" || entry.kind === "unlisted" || entry.refused !== null ||
     entry.outcome === "failed";
+}
+
+/** A request ficta answered itself, as the summary lists it. */
+export interface RefusedRequest {
+  time: string;
+  method: string;
+  path: string;
+  status: number;
+  reason: string;
 }

@@ -8,8 +8,7 @@ import { join } from "node:path";
 import type { Settings } from "../config/schema.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { ensurePrivateDir, writePrivateFile } from "../config/private-files.ts";
-import type { RefusedRequest } from "./ci.ts";
-import { redactedTotal, type RequestEntry } from "./entry.ts";
+import { redactedTotal, type RefusedRequest, type RequestEntry } from "./entry.ts";
 import { PID_FILE, pruneSessions } from "./retention.ts";
 
 export interface SessionTotals {
@@ -36,7 +35,7 @@ export interface Session {
   readonly bodiesLog: string | null;
   /** Old session directories removed at creation. */
   readonly pruned: string[];
-  /** Appends one entry to requests.jsonl and the totals. Never throws: logging must not break Codex. */
+  /** Appends one entry to requests.jsonl and the totals. Never throws: logging must not break the agent. */
   record(entry: RequestEntry): void;
   /** Appends another kind of metadata line (a live registry update) to requests.jsonl. */
   note(entry: Record<string, unknown>): void;

@@ -28,13 +28,13 @@ export function childEnv(env: Env, extra: Env = {}): Env {
   return out;
 }
 
-/** Loopback as every proxy-aware client spells it in NO_PROXY (Codex's reqwest, Bun, curl). */
+/** Loopback as every proxy-aware client spells it in NO_PROXY (Rust's reqwest, Bun, curl). */
 const LOOPBACK = ["127.0.0.1", "::1", "localhost"];
 
 /**
  * NO_PROXY and no_proxy that keep the user's own entries (both spellings, merged: clients differ
  * in which one wins) and add loopback. With HTTP(S)_PROXY or ALL_PROXY set and loopback missing,
- * Codex and Bun's fetch send plain-http requests for the loopback proxy through the system proxy:
+ * the agent and Bun's fetch send plain-http requests for the loopback proxy through the system proxy:
  * body, bearer and launch token in clear text.
  */
 export function loopbackNoProxy(env: Env): { NO_PROXY: string; no_proxy: string } {

@@ -1,5 +1,5 @@
 /**
- * An engine still compiling, for the proxy to hold while Codex starts: Codex needs the proxy's
+ * An engine still compiling, for the proxy to hold while the agent starts: the agent needs the proxy's
  * port before it is spawned, but sends its first request only after its own startup (hundreds
  * of milliseconds), so compiling can overlap it instead of delaying the launch.
  *
@@ -12,7 +12,7 @@
  * current engine in place: a watcher's trouble never stops protection of what is known.
  * Surrogates are deterministic, so answers restore the same under either engine.
  */
-import type { Engine } from "../core/types.ts";
+import type { Engine } from "../core/mod.ts";
 
 export interface ReplaceableEngine extends Engine {
   replace(next: Promise<Engine>): void;
@@ -36,9 +36,7 @@ export function deferredEngine(compiling: Promise<Engine>): ReplaceableEngine {
     redactText: async (input) => (await latest()).redactText(input),
     gateBytes: (input) => ready().gateBytes(input),
     gateText: (input) => ready().gateText(input),
-    restorer: (contentType) => ready().restorer(contentType),
-    restoreText: (input) => ready().restoreText(input),
-    stats: () => ready().stats(),
+    restorer: (response) => ready().restorer(response),
     replace(next) {
       const previous = current;
       settled = false;

@@ -1,12 +1,12 @@
 /**
  * What a launch protects beyond its registry, and for how long: values remembered from earlier
  * launches (the protected-value store), and values that appear in watched files during the
- * session. Both join the engine that the proxy holds; nothing here is on the path to Codex's
+ * session. Both join the engine that the proxy holds; nothing here is on the path to the agent's
  * spawn except reading the store's one-line header for the launch report.
  */
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import type { Engine, Secret } from "../core/types.ts";
+import type { Engine, Secret } from "../core/mod.ts";
 import { type Registry, storedSecrets } from "../registry/index.ts";
 import {
   readStore,
@@ -129,6 +129,7 @@ export function startProtection(options: {
           cwd: options.cwd,
           directories,
           files: registry.dotenvFiles,
+          credentialFiles: registry.credentialFiles,
           secrets,
           onUpdate(update) {
             engine.replace(options.compile(update.secrets));

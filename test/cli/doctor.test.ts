@@ -24,9 +24,7 @@ function brokenEngine(change: (real: Engine) => Partial<Engine>): EngineFactory 
       redactText: (input) => real.redactText(input),
       gateBytes: (input) => real.gateBytes(input),
       gateText: (input) => real.gateText(input),
-      restorer: (type) => real.restorer(type),
-      restoreText: (input) => real.restoreText(input),
-      stats: () => real.stats(),
+      restorer: (response) => real.restorer(response),
     };
     return { ...delegate, ...change(real) };
   };

@@ -7,7 +7,16 @@ import { describe, expect, test } from "bun:test";
 import type { ShapeFinder } from "../../src/core/engine.ts";
 import { compileEngine } from "../../src/core/mod.ts";
 import { SURROGATE_PATTERN } from "../../src/core/surrogate.ts";
-import { ALNUM, bytes, engineFor, fakeValue, OPTIONS, secret, testKey } from "./fakes.ts";
+import {
+  ALNUM,
+  bytes,
+  compiledEngine,
+  engineFor,
+  fakeValue,
+  OPTIONS,
+  secret,
+  testKey,
+} from "./fakes.ts";
 
 const inner = (s: string) => JSON.stringify(s).slice(1, -1);
 
@@ -134,7 +143,7 @@ describe("with the real shape finder", () => {
 
   test("a token in a tool output is replaced, learned and restored", async () => {
     const token = githubToken();
-    const engine = await compileEngine([], await testKey(), { ...OPTIONS, shapes: true });
+    const engine = await compiledEngine([], await testKey(), { ...OPTIONS, shapes: true });
     const body = JSON.stringify({
       input: [{ type: "function_call_output", output: `Output:\nGH_TOKEN=${token}\n` }],
     });

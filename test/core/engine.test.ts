@@ -2,8 +2,10 @@ import { describe, expect, test } from "bun:test";
 import { compileEngine } from "../../src/core/mod.ts";
 import { SURROGATE_LENGTH, SURROGATE_PATTERN } from "../../src/core/surrogate.ts";
 import type { Engine } from "../../src/core/types.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import {
   bytes,
+  compiledEngine,
   engineFor,
   fakePem,
   fakeValue,
@@ -233,7 +235,7 @@ describe("surrogates and restore", () => {
     const value = `p@ss"\n${fakeValue(12)}`;
     const secrets = [secret("S", value)];
     const key = await testKey();
-    const a = await compileEngine(secrets, key, OPTIONS);
+    const a = await compiledEngine(secrets, key, OPTIONS);
     const b = await compileEngine(secrets, key, OPTIONS);
     const out = (await a.redactText(value)).output;
     expect(out).toHaveLength(SURROGATE_LENGTH);
@@ -255,7 +257,10 @@ describe("surrogates and restore", () => {
     const value = fakeValue(30);
     const engine = await engineFor([secret("S", value)]);
     const surrogate = (await engine.redactText(value)).output;
-    const { stream, stats } = engine.restorer("text/plain");
+    const { stream, stats } = engine.restorer({
+      contentType: "text/plain",
+      dialect: responsesDialect,
+    });
     const restored = await new Response(
       new Response(`answer: ${surrogate}.`).body!.pipeThrough(stream),
     ).text();

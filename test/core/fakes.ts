@@ -4,7 +4,9 @@
  */
 import { buildEngine, type ShapeFinder } from "../../src/core/engine.ts";
 import { importSurrogateKey } from "../../src/core/surrogate.ts";
-import type { Engine, EngineOptions, Secret } from "../../src/core/types.ts";
+import type { Counts, Engine, EngineOptions, RestoreStats, Secret } from "../../src/core/types.ts";
+import { restoreText } from "./restore/whole.ts";
+import { findShapes } from "../../src/core/redact/shapes.ts";
 
 /** mulberry32: small, fast, good enough to shuffle test inputs reproducibly. */
 export function seeded(seed: number): () => number {
@@ -52,12 +54,42 @@ export async function testKey(): Promise<CryptoKey> {
   return key;
 }
 
+/** An engine with what tests look into: whole-body restore (Codex's dialect) and counts. */
+export interface TestEngine extends Engine {
+  /** Restore a whole text answer (SSE, JSON or plain, sniffed) at once. */
+  restoreText(input: string): { output: string; stats: RestoreStats };
+  /** Distinct protected values (registered plus learned), and shape detections by format. */
+  stats(): { values: number; detections: Counts };
+}
+
 export async function engineFor(
   secrets: Secret[],
   options: Partial<EngineOptions> = {},
   finder?: ShapeFinder,
-): Promise<Engine> {
-  return await buildEngine(secrets, await testKey(), { ...OPTIONS, ...options }, finder);
+): Promise<TestEngine> {
+  return testEngine(
+    await buildEngine(secrets, await testKey(), { ...OPTIONS, ...options }, finder),
+  );
+}
+
+/** What `compileEngine` builds (the real shape finder), as a TestEngine. */
+export async function compiledEngine(
+  secrets: Secret[],
+  key: CryptoKey,
+  options: EngineOptions,
+): Promise<TestEngine> {
+  return testEngine(await buildEngine(secrets, key, options, findShapes));
+}
+
+function testEngine(engine: Awaited<ReturnType<typeof buildEngine>>): TestEngine {
+  return {
+    ...engine,
+    restoreText: (input) => restoreText(input, { ...engine.insight().restore, contentType: null }),
+    stats: () => {
+      const { values, detections } = engine.insight();
+      return { values, detections };
+    },
+  };
 }
 
 export const secret = (name: string, value: string, spellings?: string[]): Secret => ({

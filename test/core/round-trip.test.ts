@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { parseDotenv } from "../../src/registry/dotenv-parse.ts";
 import { linePieces } from "../../src/registry/index.ts";
 import type { Engine, Secret } from "../../src/core/types.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { SURROGATE_PATTERN } from "../../src/core/surrogate.ts";
 import { findLeaks } from "../leak-check.ts";
 import { ALNUM, engineFor, fakePem, seeded } from "./fakes.ts";
@@ -224,7 +225,10 @@ function answer(item: Record<string, unknown>): string {
 /** Restores `sse` through the streaming restorer, cut into random chunks. */
 async function restored(engine: Engine, sse: string, rand: () => number): Promise<string> {
   const bytes = new TextEncoder().encode(sse);
-  const { stream } = engine.restorer("text/event-stream");
+  const { stream } = engine.restorer({
+    contentType: "text/event-stream",
+    dialect: responsesDialect,
+  });
   const writer = stream.writable.getWriter();
   const reading = new Response(stream.readable).text();
   for (let at = 0; at < bytes.length;) {

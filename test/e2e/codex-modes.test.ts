@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { PROXY_TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import {
   baseEnv,
   type Dirs,

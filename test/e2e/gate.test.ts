@@ -3,12 +3,15 @@
  * whose redaction misses everything (the gate is the real one), so the only thing between the
  * value and the upstream is the gate.
  */
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { afterAll, expect, setDefaultTimeout, test } from "bun:test";
-import { detectAuthMode, overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { detectAuthMode } from "../../src/agents/codex/auth.ts";
+import { overrides, PROXY_TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import { parseConfig } from "../../src/config/load.ts";
 import { withoutRedaction } from "../../src/cli/doctor-self-test.ts";
 import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
-import { PROXY_TOKEN_HEADER, startProxy } from "../../src/proxy/index.ts";
+import { codexProxy } from "../../src/agents/codex/proxy.ts";
+import { PROXY_TOKEN_HEADER, serve } from "../../src/proxy/mod.ts";
 import { createSession } from "../../src/report/index.ts";
 import {
   currentCodex,
@@ -47,12 +50,13 @@ forEachCodex(() => {
       );
       const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
       const session = createSession(settings, env);
-      const proxy = startProxy({
+      const proxy = serve({
+        agent: codexProxy,
         engine: withoutRedaction(engine),
+        dialect: responsesDialect,
         settings,
         token,
         session,
-        stderrIsTTY: true,
       });
       try {
         const codexEnv = {

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PROXY_TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { PROXY_TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import { baseEnv, fictaCommand, removeTempDirs, run, tempDirs } from "./harness.ts";
 import { startMockUpstream } from "./mock-upstream.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";

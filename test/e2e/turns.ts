@@ -3,7 +3,7 @@
  * surrogates it received, answer with them. It only ever sees surrogates, so it learns them
  * from the tool output, exactly as a real model would.
  */
-import { PROXY_TOKEN_ENV as TOKEN_ENV } from "../../src/agents/codex/codex.ts";
+import { PROXY_TOKEN_ENV as TOKEN_ENV } from "../../src/agents/codex/overrides.ts";
 import { type Item, type ResponsesBody, type Script, toolOutputs } from "./mock-upstream.ts";
 
 export const OUTPUT_FILE = "written-by-codex.txt";

@@ -6,13 +6,15 @@ import {
   BLOCK_BEGIN,
   BLOCK_END,
   chosenStartupFiles,
-  hasBlock,
   pathBlock,
   pathLine,
   type Shell,
   withBlock,
   withoutBlock,
 } from "../../src/install/path-blocks.ts";
+
+/** Whether `text` holds a managed block: removing blocks changes it. */
+const hasBlock = (text: string) => withoutBlock(text) !== text;
 
 const DIR = "/home/u/my dir/.ficta/bin";
 

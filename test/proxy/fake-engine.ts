@@ -103,10 +103,5 @@ export function fakeEngine(secrets: FakeSecret[], missedByRedaction: string[] = 
       });
       return { stream, stats };
     },
-    restoreText(input) {
-      const stats: RestoreStats = { restored: 0, unknown: 0, keptInTools: 0 };
-      return { output: restore(input, stats), stats };
-    },
-    stats: () => ({ values: table.length, detections: {} }),
   };
 }

@@ -1,15 +1,13 @@
 /** A loopback mock upstream and a proxy wired to it, in a throw-away FICTA_HOME. */
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
 import type { Engine } from "../../src/core/types.ts";
-import {
-  PROXY_TOKEN_HEADER,
-  type ProxySeams,
-  type RunningProxy,
-  startProxy,
-} from "../../src/proxy/index.ts";
+import { codexProxy } from "../../src/agents/codex/proxy.ts";
+import { say } from "../../src/cli/say.ts";
+import { PROXY_TOKEN_HEADER, type RunningProxy, serve } from "../../src/proxy/mod.ts";
 import { createSession, type RequestEntry, type Session } from "../../src/report/index.ts";
 
 export interface Received {
@@ -79,6 +77,14 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
+/** Test seams: a shorter Bun idle timeout, per-request lines captured, a shorter body deadline. */
+export interface ProxySeams {
+  idleTimeout?: number;
+  /** Where per-request lines go (default: `say`, stderr). */
+  say?: (message: string) => void;
+  bodyDeadlineMs?: number;
+}
+
 export interface TestProxyOptions {
   engine: Engine;
   settings?: Record<string, Record<string, unknown>>;
@@ -100,14 +106,19 @@ export function startTestProxy(options: TestProxyOptions): TestProxy {
   const env = { FICTA_HOME: home };
   const session = createSession(settings, env);
   const token = crypto.randomUUID();
-  const proxy = startProxy({
+  const seams = options.seams ?? {};
+  const proxy = serve({
+    agent: codexProxy,
     engine: options.engine,
+    dialect: responsesDialect,
     settings,
     token,
     session,
-    stderrIsTTY: options.stderrIsTTY ?? true,
+    requestLines: (options.stderrIsTTY ?? true) ? undefined : (seams.say ?? say),
     housekeepingNeedsToken: options.housekeepingNeedsToken,
-  }, options.seams);
+    idleTimeout: seams.idleTimeout,
+    bodyDeadlineMs: seams.bodyDeadlineMs,
+  });
   return {
     proxy,
     upstream,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { PROXY_TOKEN_HEADER } from "../../src/proxy/index.ts";
+import { PROXY_TOKEN_HEADER } from "../../src/proxy/mod.ts";
 import { fakeEngine, fakeSecrets } from "./fake-engine.ts";
 import {
   apiKeyHeaders,

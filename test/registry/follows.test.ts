@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
 import { importSurrogateKey } from "../../src/core/surrogate.ts";
-import { credentialsIn } from "../../src/agents/codex/auth-file.ts";
+import { codexAuthFile, credentialsIn } from "../../src/agents/codex/auth-file.ts";
 import { discoverNestedDotenvFiles } from "../../src/registry/dotenv.ts";
 import { loadRegistry, storedSecrets } from "../../src/registry/index.ts";
 import { settingReason } from "../../src/registry/settings.ts";
@@ -198,7 +198,7 @@ describe("Codex's auth.json", () => {
     const env = { HOME: dir, CODEX_HOME: dir, FICTA_HOME: join(dir, "h") };
     const registry = await loadRegistry(
       settings({ dotenv: false, process_env: "off", exclude_names: ["*"] }),
-      { cwd: dir, env },
+      { cwd: dir, env, credentialFiles: [codexAuthFile] },
     );
     expect(registry.secrets.map((s) => s.value)).toContain(refresh);
     // Stored too: a resumed session may hold a token the agent read before it rotated.
@@ -373,7 +373,7 @@ test("$CODEX_HOME/.env, which Codex loads into its own environment, is read too"
   const cwd = join(dir, "work");
   mkdirSync(cwd);
   const env = { HOME: dir, CODEX_HOME: join(dir, "codex"), FICTA_HOME: join(dir, "h") };
-  const registry = await loadRegistry(settings(), { cwd, env });
+  const registry = await loadRegistry(settings(), { cwd, env, credentialFiles: [codexAuthFile] });
   expect(registry.secrets.map((s) => s.value)).toEqual([value]);
   expect(registry.sources[0]).toMatchObject({ name: "../codex/.env", values: 1 });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema, type Settings } from "../../src/config/schema.ts";
 import { linePieces, loadRegistry, reportLines } from "../../src/registry/index.ts";
-import { launchRefusals } from "../../src/registry/verdict.ts";
+import { launchRefusals } from "../../src/session/verdict.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 
 setDefaultTimeout(SLOW_TEST_TIMEOUT_MS);

@@ -145,7 +145,8 @@ describe("session log", () => {
     const outcome = {
       kind: "blocked" as const,
       exitCode: 65,
-      codexExit: 1,
+      agent: "Codex",
+      agentExit: 1,
       sessionId: session.id,
       totals: session.totals(),
       refused: session.refusedRequests(),

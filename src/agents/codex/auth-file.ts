@@ -7,15 +7,27 @@
  * `chatgpt-account-id` headers Codex builds from this file are forwarded untouched, as before.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { type Env, userHome } from "../../config/paths.ts";
-import type { Found, SourceOutput } from "../../registry/found.ts";
+import { dirname, join } from "node:path";
+import type { Env } from "../../config/paths.ts";
+import type { CredentialFile, Found, SourceOutput } from "../../registry/found.ts";
+import { codexHome } from "./auth.ts";
 
 const CODEX_AUTH_SOURCE = "codex auth.json";
 
 export function codexAuthPath(env: Env): string {
-  return join(env.CODEX_HOME || join(userHome(env), ".codex"), "auth.json");
+  return join(codexHome(env), "auth.json");
 }
+
+/**
+ * auth.json for the registry, and `$CODEX_HOME/.env`, which Codex loads into its own environment
+ * (its commands inherit it).
+ */
+export const codexAuthFile: CredentialFile = {
+  agent: "codex",
+  path: codexAuthPath,
+  read: readCodexAuth,
+  dotenv: (env) => join(dirname(codexAuthPath(env)), ".env"),
+};
 
 /** A UUID-like or short account id is an identifier, not a credential. */
 function secretShaped(value: string): boolean {

@@ -7,9 +7,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "smol-toml";
-import { codexHome, managedConfigRefusal } from "./codex.ts";
 import type { Env } from "../../config/paths.ts";
-import type { Check } from "../../cli/doctor.ts";
+import type { Check } from "../../report/check.ts";
+import { codexHome } from "./auth.ts";
+import { managedConfigRefusal } from "./refusals.ts";
 
 const PROXY_VARIABLES = ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"];
 const OTEL_EXPORTERS = ["exporter", "trace_exporter", "metrics_exporter"];

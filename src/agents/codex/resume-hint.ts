@@ -2,11 +2,13 @@
  * Codex's TUI ends with "run codex resume <id>". Through the shim that command runs through ficta
  * again; without it, it would run Codex unprotected, so ficta names its own spelling.
  */
-import { readdirSync, realpathSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { codexHome } from "./codex.ts";
+import { shimPathFor } from "../../config/install-record.ts";
 import type { Env } from "../../config/paths.ts";
-import { installedShimPath } from "../../install/install.ts";
+import { realPath } from "../../config/real-path.ts";
+import { codexHome } from "./auth.ts";
+import { EXECUTABLES } from "./executable.ts";
 
 const ROLLOUT =
   /^rollout-.*-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl$/;
@@ -19,13 +21,12 @@ export function resumeHint(env: Env, startedMs: number): string | undefined {
 }
 
 function shimFirstOnPath(env: Env): boolean {
-  const first = Bun.which("codex", { PATH: env.PATH ?? "" });
+  const first = Bun.which(EXECUTABLES.posix, { PATH: env.PATH ?? "" });
   if (!first) return false;
-  try {
-    return realpathSync(first) === realpathSync(installedShimPath(env));
-  } catch {
-    return false;
-  }
+  const shim = realPath(
+    shimPathFor(env, process.platform === "win32" ? EXECUTABLES.windows : EXECUTABLES.posix),
+  );
+  return shim !== undefined && realPath(first) === shim;
 }
 
 /** The id of the newest session file Codex wrote since `startedMs` (sessions/YYYY/MM/DD). */

@@ -7,6 +7,8 @@
  * surrogate) a matched form stands for.
  */
 
+import { byteStringStart } from "../json-strings.ts";
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
@@ -51,15 +53,8 @@ export function isJsonBody(body: Uint8Array): boolean {
  * a string every quote is escaped), so only the string holding the match is read.
  */
 export function transportDepth(body: Uint8Array, target: number): number {
-  let q = target - 1;
-  for (;;) {
-    q = body.lastIndexOf(QUOTE, q);
-    if (q < 0) return 0;
-    let k = q - 1;
-    while (k >= 0 && body[k] === BACKSLASH) k--;
-    if ((q - 1 - k) % 2 === 0) break;
-    q--;
-  }
+  const q = byteStringStart(body, target);
+  if (q < 0) return 0;
   if (!opensArguments(body, q)) return 1;
   // JSON text inside the string: a quote of its own strings is `\"` whose backslash run has
   // length 1 mod 4 (an escaped quote inside them, 3 mod 4).

@@ -117,10 +117,6 @@ export class Matcher {
     this.resize(expectedPatterns * this.stride);
   }
 
-  get size(): number {
-    return this.count;
-  }
-
   /**
    * Registers the UTF-8 bytes of `pattern` for value `id`. Among identical patterns the first
    * registered is found first, so it wins ties. `rank`: a small non-negative integer.

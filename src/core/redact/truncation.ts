@@ -20,6 +20,7 @@
  * not cuts Codex makes.
  */
 import type { Match } from "./matcher.ts";
+import { byteStringEnd, byteStringStart } from "../json-strings.ts";
 
 export const MIN_PIECE = 8;
 const FLOOR_PIECE = 4;
@@ -55,8 +56,6 @@ const TAG_MARKER = pattern("<truncated omitted_approx_tokens=", "<");
 const TAG_END = pattern("/>", ">");
 const STRING_KEYS = [pattern('"output":"', ":"), pattern('"text":"', ":")];
 const OUTPUT_HEADER = pattern("Output:\\n", ":");
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /** The first occurrence of `p` in `bytes` at or after `from`, or -1. */
 function find(bytes: Uint8Array, p: Pattern, from: number): number {
@@ -255,21 +254,9 @@ export function cutEdges(
 }
 
 /** Index of the closing quote of the JSON string whose content starts at `from`. */
-function stringEnd(bytes: Uint8Array, from: number): number {
-  for (let i = bytes.indexOf(QUOTE, from); i >= 0; i = bytes.indexOf(QUOTE, i + 1)) {
-    let slashes = 0;
-    while (bytes[i - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return i;
-  }
-  return bytes.length;
-}
+const stringEnd = byteStringEnd;
 
 /** Index just after the opening quote of the JSON string that holds `at`. */
 function stringStart(bytes: Uint8Array, at: number): number {
-  for (let i = bytes.lastIndexOf(QUOTE, at - 1); i >= 0; i = bytes.lastIndexOf(QUOTE, i - 1)) {
-    let slashes = 0;
-    while (bytes[i - 1 - slashes] === BACKSLASH) slashes++;
-    if (slashes % 2 === 0) return i + 1;
-  }
-  return 0;
+  return byteStringStart(bytes, at) + 1;
 }

@@ -1,163 +1,218 @@
 /**
- * Restore over complete SSE events of a Responses API stream. The delta events of one item part
- * are one text cut in pieces: a delta whose end could be the start of a surrogate is held back
- * (the whole event, for the time until the part's next delta). If the next delta completes a
- * surrogate, the held start moves into it and is restored whole; if not, the held events go out
- * as they came. The part's other events, the end of the response and the end of the stream send
- * whatever is still held. Events that need nothing come back untouched (the caller keeps their
- * bytes), so a stream without surrogates passes byte for byte.
+ * Restore over the events of one streamed answer, as its dialect describes them: delta events
+ * are pieces of one part's text (held back by hold.ts while a surrogate may be cut between
+ * them), announcements name the tool a call's pieces go to, endings send whatever is held, any
+ * other event holding a surrogate is restored as a JSON document (json.ts). Framing-free: an
+ * adapter (sse-events.ts; a WebSocket frame adapter would hand over one event's data per frame)
+ * says where each event and its data lie in a batch of text.
+ *
+ * ```ts
+ * const events = new EventRestore({ values, dialect: indexDialect(responsesDialect), inPlace });
+ * events.begin(text);
+ * const replacement = events.event({ start: a, end: b, data: dataStart, name: () => "" });
+ * events.finish(); // at the end of the stream: everything still held
+ * ```
  */
-import { dataStart, eventName, lineEnd, nextEventEnd } from "./sse.ts";
-import {
-  decodedJson,
-  lastTokenEnd,
-  nextToken,
-  partialStart,
-  restoreSpan,
-  type Spot,
-  stringEnd,
-  type Values,
-} from "./spans.ts";
+import { partialStart, stringEnd, type Values } from "./spans.ts";
 import { deltaSpot, restoreJson } from "./json.ts";
-import { SURROGATE_LENGTH, SURROGATE_PREFIX } from "../surrogate.ts";
+import { HoldBack, type HoldBackOptions, type Part } from "./hold.ts";
+import type { Announcement, DialectIndex, IndexedDelta } from "./dialect.ts";
+import { SURROGATE_PREFIX } from "../surrogate.ts";
 
-/** Delta events whose pieces concatenate into one text per item part (most frequent first). */
-const DELTAS = [
-  "response.output_text.delta",
-  "response.function_call_arguments.delta",
-  "response.reasoning_summary_text.delta",
-  "response.custom_tool_call_input.delta",
-  "response.reasoning_text.delta",
-  "response.refusal.delta",
-  "response.mcp_call_arguments.delta",
-];
+/** The JSON data's first field, when it is `type` (as both OpenAI and Anthropic send it). */
+export const TYPE_FIRST = '{"type":"';
 
-/** Events after which no delta of the response can follow: everything held is flushed. */
-const ENDINGS = new Set([
-  "response.completed",
-  "response.failed",
-  "response.incomplete",
-  "response.output_item.added",
-  "error",
-]);
+/** One delta part: which event type and item it follows. */
+interface DeltaPart extends Part {
+  readonly type: string;
+  readonly itemId: string;
+  /** `"<item field>":"<id>"`, to recognise the part's next delta without a lookup ("" if none). */
+  readonly needle: string;
+}
 
-/** Deltas of tool inputs that may carry a literal context (shell, JavaScript, patch). */
-const ARGUMENTS_DELTA = "response.function_call_arguments.delta";
-const CUSTOM_INPUT_DELTA = "response.custom_tool_call_input.delta";
-
-const DELTA_FIELD = '"delta":"';
-const ITEM_ID = '"item_id":';
-const OUTPUT_INDEX = '"output_index":';
-/** Which field tells the parts of an item apart, for the deltas whose items have several. */
-const PART_INDEX = new Map([
-  ["response.output_text.delta", '"content_index":'],
-  ["response.refusal.delta", '"content_index":'],
-  ["response.reasoning_text.delta", '"content_index":'],
-  ["response.reasoning_summary_text.delta", '"summary_index":'],
-]);
-const TYPE_FIRST = '{"type":"';
-const DATA_PREFIX = "data: ";
-const RESPONSE = "response.";
-
-/** An event replaced: its start and end in the text, and what goes out instead. */
-export type SseEdit = [start: number, end: number, replacement: string];
-
-/** A delta event held back because its end could be the start of a surrogate. */
-interface HeldEvent {
-  /** The event to send if the held text turns out not to be a surrogate (its own bytes if untouched). */
-  release: string;
-  /** Whether `release` is the event as it came. */
-  untouched: boolean;
-  /** Where the event was: in which text given to `edits`, and its offsets there. */
-  text: number;
+/** Where one event lies in the current batch of text. */
+export interface EventAt {
+  /** The event is text[start, end); its data payload starts at `data`. */
   start: number;
   end: number;
-  /** The event to send if it is one: the delta without the held text ("" drops the event). */
-  truncated: string;
+  data: number;
+  /** The framing's name for the event (SSE `event:`), read only when the data has no `type`. */
+  name: () => string | undefined;
 }
 
-/** One item part's delta stream. */
-interface Part {
-  type: string;
-  itemId: string;
-  /** `"item_id":"<id>"`, to recognise the part's next delta without a lookup. */
-  needle: string;
-  spot: Spot;
-  /** The text (JSON string body) at the end of the held events that may become a surrogate. */
-  held: string;
-  events: HeldEvent[];
-  /** Text (JSON string body) sent on but not yet fed to the literal context, which needs it
-   * only when a surrogate comes. */
-  unfed: string;
+export interface EventRestoreOptions {
+  values: Values;
+  dialect: DialectIndex;
+  inPlace: HoldBackOptions["inPlace"];
 }
 
-export class SseRestore {
+export class EventRestore {
   readonly #values: Values;
-  readonly #parts = new Map<string, Part>();
+  readonly #dialect: DialectIndex;
+  readonly #hold: HoldBack<DeltaPart>;
   /**
    * The part of the last tool-input delta: a tool call streams as a run of deltas of one item,
    * whose next piece is then found without a lookup.
    */
-  #last: Part | undefined;
-  /** Tool names of calls by item id, from `response.output_item.added`. */
+  #last: DeltaPart | undefined;
+  /** Tool names of calls by item id, from announcements. */
   readonly #toolNames = new Map<string, string>();
-  #holding = 0;
   #text = "";
-  /** How many texts `edits` was given, and the edits of the current one so far. */
-  #texts = 0;
-  #edits: SseEdit[] = [];
   #nextToken = -1;
-  /** The type of the last delta event found by its data, and how its data line starts. */
-  #deltaType: string | undefined;
-  #deltaLine = "\0";
+  #entriesType = "";
+  #entries: readonly IndexedDelta[] = [];
+  /** The type of the last delta event recognised by the start of its data. */
+  lastDeltaType: string | undefined;
 
-  constructor(values: Values) {
-    this.#values = values;
+  constructor(options: EventRestoreOptions) {
+    this.#values = options.values;
+    this.#dialect = options.dialect;
+    this.#hold = new HoldBack<DeltaPart>({ values: options.values, inPlace: options.inPlace });
   }
 
-  /**
-   * The changed events among the complete events in `text` (a trailing incomplete one is taken
-   * as is), in order: [start, end, replacement], or undefined if none changed. Offsets index
-   * `text`, so a caller holding its bytes can pass the rest on as they came.
-   */
-  edits(text: string): SseEdit[] | undefined {
+  /** Starts a batch of text holding complete events. */
+  begin(text: string): void {
     this.#text = text;
-    this.#texts++;
+    this.#hold.batch++;
     this.#nextToken = text.indexOf(SURROGATE_PREFIX);
-    const edits: SseEdit[] = this.#edits = [];
-    let pos = 0;
-    while (pos < text.length) {
-      let nl = text.indexOf("\n", pos);
-      if (nl < 0) nl = text.length;
-      let end = nextEventEnd(text, nl);
-      if (end < 0) end = text.length;
-      // Most often: an `event:` line, then a data line of the same delta type as the last event.
-      const replaced = text.charCodeAt(pos) !== 0x64 && text.startsWith(this.#deltaLine, nl + 1)
-        ? this.#delta(
-          pos,
-          end,
-          nl + 1 + DATA_PREFIX.length,
-          this.#deltaType!,
-          nl + 1 + this.#deltaLine.length,
-        )
-        : this.#event(pos, end, nl);
-      if (replaced !== undefined) edits.push([pos, end, replaced]);
-      pos = end;
-    }
+  }
+
+  /** Ends the batch (the text is let go). */
+  end(): void {
     this.#text = "";
-    this.#edits = [];
-    return edits.length > 0 ? edits : undefined;
   }
 
-  /** Complete events in `text` (a trailing incomplete one is taken as is), or undefined if none changed. */
-  events(text: string): string | undefined {
-    const edits = this.edits(text);
-    return edits && applyEdits(text, edits);
-  }
-
-  /** Everything still held, as delta events; call at the end of the stream. */
+  /** Everything still held, as it came; call at the end of the stream. */
   finish(): string {
     return this.#flush(() => true);
+  }
+
+  /** What replaces the event, or undefined when it goes out as it came. */
+  event(at: EventAt): string | undefined {
+    const text = this.#text;
+    const { start: a, end: b, data } = at;
+    // The data may go on over more `data:` lines: JSON strings never span lines, and the line
+    // prefixes between them are not JSON syntax, so the whole rest of the event is read as one.
+    const known = text.startsWith(TYPE_FIRST, data)
+      ? this.#dialect.deltaTypeAt(text, data + TYPE_FIRST.length)
+      : undefined;
+    if (known !== undefined) {
+      this.lastDeltaType = known;
+      return this.delta(at, known, data + TYPE_FIRST.length + known.length + 1);
+    }
+    const type = this.#typeOf(at);
+    if (this.#dialect.deltas.has(type)) return this.delta(at, type, data);
+
+    let flushed = "";
+    if (this.#hold.size > 0) {
+      const ending = this.#dialect.endings.has(type) || this.#isFinal(data);
+      flushed = this.#flush((part) => ending || includesId(text, a, b, part.itemId));
+    }
+    const announcement = this.#dialect.announcements.get(type);
+    if (announcement) this.#noteTool(data, b, announcement);
+    const restored = this.#hasToken(a, b)
+      ? restoreJson({
+        text,
+        from: data,
+        to: b,
+        eventType: type,
+        values: this.#values,
+        dialect: this.#dialect,
+        toolName: this.#toolName,
+      })
+      : undefined;
+    if (restored === undefined) return flushed ? flushed + text.slice(a, b) : undefined;
+    return flushed + text.slice(a, data) + restored;
+  }
+
+  /** A delta event of `type`; its piece's field is after `fieldsFrom`. */
+  delta(at: EventAt, type: string, fieldsFrom: number): string | undefined {
+    const text = this.#text;
+    const { start: a, end: b, data: start } = at;
+    // The first of the type's entries whose field is in the event (most types have one).
+    const entries = this.#entriesOf(type);
+    let delta = entries[0];
+    let field = text.indexOf(delta.needle, fieldsFrom);
+    for (let i = 1; (field < 0 || field >= b) && i < entries.length; i++) {
+      delta = entries[i];
+      field = text.indexOf(delta.needle, fieldsFrom);
+    }
+    if (field < 0 || field >= b) return undefined;
+    const from = field + delta.needle.length;
+    const to = stringEnd(text, from, b);
+    const hold = this.#hold;
+    // A tool input's literal context must follow every piece of it.
+    const literal = delta.literal && !this.#values.keepsTools;
+    const next = this.#nextToken;
+    const hasToken = next >= from ? next < to : next >= 0 && this.#hasToken(from, to);
+    // Without the prefix in it, a delta can only end in a start of it ("f" to "ficta").
+    const mayHold = (hasToken || endsLikePrefix(text.charCodeAt(to - 1))) &&
+      partialStart(text, from, to, true) < to;
+    const quiet = !hasToken && !mayHold;
+    if (quiet) {
+      if (!literal && hold.holding === 0) return undefined;
+      // The next piece of the last tool input (when the item id comes before the piece).
+      const last = this.#last;
+      if (
+        last !== undefined && last.held === "" && last.type === type && last.needle !== "" &&
+        text.lastIndexOf(last.needle, field) >= start
+      ) {
+        hold.skip(last, text.slice(from, to));
+        return undefined;
+      }
+    }
+    const part = this.#partOf(text.slice(start, b), delta, literal || !quiet);
+    if (part === undefined) return undefined;
+    if (part.held === "" && quiet) {
+      hold.skip(part, text.slice(from, to));
+      return undefined;
+    }
+    return hold.piece(part, { text, start: a, end: b, from, to });
+  }
+
+  /** The delta entries of `type` (the last type's kept: deltas come in runs of one type). */
+  #entriesOf(type: string): readonly IndexedDelta[] {
+    if (type !== this.#entriesType) {
+      this.#entriesType = type;
+      this.#entries = this.#dialect.deltas.get(type)!;
+    }
+    return this.#entries;
+  }
+
+  /** The part a delta belongs to; opened when `open` (something to restore, hold or feed). */
+  #partOf(data: string, delta: IndexedDelta, open: boolean): DeltaPart | undefined {
+    const last = this.#last;
+    if (last?.type === delta.type && last.needle !== "" && data.includes(last.needle)) return last;
+    let itemId = "";
+    let quoted = false;
+    let itemNeedle = "";
+    for (const needle of delta.itemNeedles) {
+      itemId = fieldText(data, needle);
+      if (itemId === "") continue;
+      quoted = lastQuoted;
+      itemNeedle = needle;
+      break;
+    }
+    const index = delta.partNeedle === "" ? "" : fieldText(data, delta.partNeedle);
+    const key = itemId + "\0" + index + "\0" + delta.type;
+    let part = this.#hold.get(key);
+    if (!part) {
+      if (!open) return undefined;
+      const needle = quoted ? itemNeedle + '"' + itemId + '"' : "";
+      const spot = deltaSpot(delta, this.#toolName(itemId), this.#dialect);
+      part = this.#hold.add({
+        key,
+        type: delta.type,
+        itemId,
+        needle,
+        spot,
+        held: "",
+        events: [],
+        unfed: "",
+      });
+    }
+    if (!delta.part && part.needle !== "" && data.includes(part.needle)) this.#last = part;
+    return part;
   }
 
   #hasToken(from: number, to: number): boolean {
@@ -167,203 +222,21 @@ export class SseRestore {
     return this.#nextToken >= 0 && this.#nextToken < to;
   }
 
-  /** The event text[a, b), whose first line break is at `nl`. */
-  #event(a: number, b: number, nl: number): string | undefined {
-    const text = this.#text;
-    const start = dataStart(text, a, b, nl);
-    if (start < 0) return undefined;
-    // The data may go on over more `data:` lines: JSON strings never span lines, and the line
-    // prefixes between them are not JSON syntax, so the whole rest of the event is read as one.
-    const delta = knownDelta(text, start);
-    if (delta !== undefined) {
-      this.#deltaType = delta;
-      this.#deltaLine = DATA_PREFIX + TYPE_FIRST + delta + '"';
-      return this.#delta(a, b, start, delta, start + TYPE_FIRST.length + delta.length + 1);
-    }
-    const type = this.#typeOf(a, b, start);
-    if (DELTAS.includes(type)) return this.#delta(a, b, start, type, start);
-
-    let flushed = "";
-    if (this.#parts.size > 0) {
-      const ending = ENDINGS.has(type) || text.startsWith("[DONE]", start);
-      flushed = this.#flush((part) => ending || includesId(text, a, b, part.itemId));
-    }
-    if (type === "response.output_item.added") this.#noteTool(start, b);
-    const restored = this.#hasToken(a, b)
-      ? restoreJson(text, start, b, type, this.#values, this.#toolName)
-      : undefined;
-    if (restored === undefined) return flushed ? flushed + text.slice(a, b) : undefined;
-    return flushed + text.slice(a, start) + restored;
+  #isFinal(data: number): boolean {
+    for (const final of this.#dialect.finals) if (this.#text.startsWith(final, data)) return true;
+    return false;
   }
 
-  /** A delta event; its `delta` field is after `fieldsFrom`. */
-  #delta(
-    a: number,
-    b: number,
-    start: number,
-    type: string,
-    fieldsFrom: number,
-  ): string | undefined {
-    const text = this.#text;
-    const field = text.indexOf(DELTA_FIELD, fieldsFrom);
-    if (field < 0 || field >= b) return undefined;
-    const from = field + DELTA_FIELD.length;
-    const to = stringEnd(text, from, b);
-    // A tool input's literal context must follow every piece of it.
-    const custom = (type === ARGUMENTS_DELTA || type === CUSTOM_INPUT_DELTA) &&
-      !this.#values.keepsTools;
-    const next = this.#nextToken;
-    const hasToken = next >= from ? next < to : next >= 0 && this.#hasToken(from, to);
-    // Without "ficta_" in it, a delta can only end in "f", "fi", "fic", "fict" or "ficta".
-    const mayHold = (hasToken || endsLikePrefix(text.charCodeAt(to - 1))) &&
-      partialStart(text, from, to, true) < to;
-    if (!hasToken && !mayHold) {
-      if (!custom && this.#holding === 0) return undefined;
-      // The next piece of the last tool input (OpenAI sends the item id before the delta).
-      const last = this.#last;
-      if (
-        last !== undefined && last.held === "" && last.type === type &&
-        text.lastIndexOf(last.needle, field) >= start
-      ) {
-        // Nothing to restore or hold: the literal context gets the text when it is next needed.
-        if (last.spot.literal) last.unfed += text.slice(from, to);
-        return undefined;
-      }
-    }
-
-    const data = text.slice(start, b);
-    let part = this.#last?.type === type && data.includes(this.#last.needle)
-      ? this.#last
-      : undefined;
-    if (!part) {
-      const itemId = field_(data, ITEM_ID) || field_(data, OUTPUT_INDEX);
-      const index = PART_INDEX.get(type);
-      const key = itemId + "\0" + (index ? field_(data, index) : "") + "\0" + type;
-      part = this.#parts.get(key);
-      if (!part) {
-        if (!custom && !hasToken && !mayHold) return undefined;
-        const spot = deltaSpot(type, this.#toolName(itemId));
-        const needle = ITEM_ID + '"' + itemId + '"';
-        part = { type, itemId, needle, spot, held: "", events: [], unfed: "" };
-        this.#parts.set(key, part);
-      }
-      if (!index && data.includes(part.needle)) this.#last = part;
-    }
-    if (part.held === "" && !hasToken && !mayHold) {
-      // Nothing to restore or hold: the literal context gets the text when it is next needed.
-      if (part.spot.literal) part.unfed += text.slice(from, to);
-      return undefined;
-    }
-    const values = this.#values;
-    const delta = text.slice(from, to);
-    let out = "";
-    let own = delta;
-    if (part.held !== "") {
-      const joined = part.held + delta;
-      const token = nextToken(joined, 0, joined.length, true);
-      if (token >= 0 && token < part.held.length) {
-        const surrogate = joined.slice(token, token + SURROGATE_LENGTH);
-        if (values.changes(surrogate, part.spot)) {
-          // The held text was the start of a surrogate: it moves into this delta, restored.
-          out = part.events.map((e) => e.truncated).join("");
-          own = joined;
-        } else {
-          values.replacement(surrogate, part.spot);
-          out = this.#release(part, a);
-        }
-      } else if (partialStart(joined, 0, joined.length, true) < part.held.length) {
-        // Still only the start of one: hold this event too.
-        part.events.push(this.#held(a, b, text.slice(a, b), true, ""));
-        part.held = joined;
-        return "";
-      } else out = this.#release(part, a);
-      part.held = "";
-      part.events = [];
-      this.#holding--;
-    }
-
-    const before = text.slice(a, from);
-    const after = text.slice(to, b);
-    const cut = partialStart(own, lastTokenEnd(own, 0, own.length, true), own.length, true);
-    if (part.unfed !== "") {
-      part.spot.literal?.feed(decodedJson(part.unfed));
-      part.unfed = "";
-    }
-    const restored = restoreSpan(own, 0, cut, part.spot, values);
-    const untouched = own === delta && restored === (cut === own.length ? own : own.slice(0, cut));
-    if (cut < own.length) {
-      part.held = own.slice(cut);
-      const release = untouched ? text.slice(a, b) : before + restored + part.held + after;
-      const truncated = restored === "" ? "" : before + restored + after;
-      part.events.push(this.#held(a, b, release, untouched, truncated));
-      this.#holding++;
-      return out;
-    }
-    if (untouched && out === "") return undefined;
-    return out + (untouched ? text.slice(a, b) : before + restored + after);
-  }
-
-  #held(
-    start: number,
-    end: number,
-    release: string,
-    untouched: boolean,
-    truncated: string,
-  ): HeldEvent {
-    return { release, untouched, text: this.#texts, start, end, truncated };
-  }
-
-  /**
-   * The part's held events as they came, to send before the event at `a`; the held text is for
-   * its literal context.
-   */
-  #release(part: Part, a: number): string {
-    if (part.spot.literal) part.unfed += part.held;
-    if (this.#inPlace(part.events, a)) return "";
-    return part.events.map((e) => e.release).join("");
-  }
-
-  /**
-   * Whether the held events, untouched, lie just before the event at `a` in the current text,
-   * each dropped by an edit of its own: those edits are taken back, so the events go out where
-   * they are (a false start of a surrogate then costs no rewrite).
-   */
-  #inPlace(events: HeldEvent[], a: number): boolean {
-    const edits = this.#edits;
-    const first = edits.length - events.length;
-    if (first < 0) return false;
-    let next = a;
-    for (let i = events.length - 1; i >= 0; i--) {
-      const event = events[i];
-      const edit = edits[first + i];
-      if (
-        !event.untouched || event.text !== this.#texts || event.end !== next ||
-        edit[0] !== event.start || edit[2] !== ""
-      ) return false;
-      next = event.start;
-    }
-    edits.length = first;
-    return true;
-  }
-
-  /** The held events of the parts chosen, as they came; those parts end. */
-  #flush(chosen: (part: Part) => boolean): string {
-    let out = "";
-    for (const [key, part] of this.#parts) {
-      if (!chosen(part)) continue;
-      if (part.held !== "") {
-        out += part.events.map((e) => e.release).join("");
-        this.#holding--;
-      }
-      if (part === this.#last) this.#last = undefined;
-      this.#parts.delete(key);
-    }
+  #flush(chosen: (part: DeltaPart) => boolean): string {
+    const out = this.#hold.flush(chosen);
+    if (this.#last && !this.#hold.has(this.#last)) this.#last = undefined;
     return out;
   }
 
-  /** The event's type as Codex reads it: the data's `type`, else the `event:` field. */
-  #typeOf(a: number, b: number, start: number): string {
+  /** The event's type as the agent reads it: the data's `type`, else the framing's name. */
+  #typeOf(at: EventAt): string {
     const text = this.#text;
+    const { end: b, data: start } = at;
     if (text.startsWith(TYPE_FIRST, start)) {
       const from = start + TYPE_FIRST.length;
       return text.slice(from, stringEnd(text, from, b));
@@ -373,19 +246,23 @@ export class SseRestore {
         const type = JSON.parse(text.slice(start, lineEnd(text, start)))?.type;
         if (typeof type === "string") return type;
       } catch {
-        // Data over several lines, or not JSON: the event name says it.
+        // Data over several lines, or not JSON: the framing's name says it.
       }
     }
-    return eventName(text, a) ?? "";
+    return at.name() ?? "";
   }
 
-  #noteTool(start: number, end: number): void {
+  /** Remembers the tool an announced call is to, by the id its deltas carry. */
+  #noteTool(start: number, end: number, announcement: Announcement): void {
     const data = this.#text.slice(start, end);
-    if (!data.includes('"custom_tool_call"') && !data.includes('"function_call"')) return;
+    if (!this.#dialect.announced.some((quoted) => data.includes(quoted))) return;
     try {
-      const item = JSON.parse(data)?.item;
-      if (typeof item?.id === "string" && typeof item?.name === "string") {
-        this.#toolNames.set(item.id, item.name);
+      const event = JSON.parse(data);
+      if (!announcement.types.includes(at(event, announcement.type) as string)) return;
+      const id = at(event, announcement.id);
+      const name = at(event, announcement.name);
+      if ((typeof id === "string" || typeof id === "number") && typeof name === "string") {
+        this.#toolNames.set(String(id), name);
       }
     } catch {
       // A malformed announcement leaves the tool's input as plain text.
@@ -395,34 +272,13 @@ export class SseRestore {
   readonly #toolName = (itemId: string): string => this.#toolNames.get(itemId) ?? "";
 }
 
-/** `text` with its edited events replaced. */
-export function applyEdits(text: string, edits: SseEdit[]): string {
-  let out = "";
-  let copied = 0;
-  for (const [start, end, replacement] of edits) {
-    out += text.slice(copied, start) + replacement;
-    copied = end;
+/** The value at a dotted `path` in a parsed JSON value. */
+function at(value: unknown, path: string): unknown {
+  for (const key of path.split(".")) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
   }
-  return out + text.slice(copied);
-}
-
-/** Delta types by the first letter after `response.`, the most frequent first. */
-const DELTAS_BY_LETTER = new Map<number, string[]>();
-for (const type of DELTAS) {
-  const letter = type.charCodeAt(RESPONSE.length);
-  DELTAS_BY_LETTER.set(letter, [...DELTAS_BY_LETTER.get(letter) ?? [], type]);
-}
-
-/** The delta type of an event whose data starts with its `type` (as OpenAI sends it), if any. */
-function knownDelta(text: string, start: number): string | undefined {
-  if (!text.startsWith(TYPE_FIRST, start)) return undefined;
-  const from = start + TYPE_FIRST.length;
-  const types = DELTAS_BY_LETTER.get(text.charCodeAt(from + RESPONSE.length));
-  if (types === undefined) return undefined;
-  for (const type of types) {
-    if (text.startsWith(type, from) && text.charCodeAt(from + type.length) === 0x22) return type;
-  }
-  return undefined;
+  return value;
 }
 
 /** Whether `c` is a letter the starts of the prefix, "f" to "ficta", end with. */
@@ -434,16 +290,31 @@ function includesId(text: string, a: number, b: number, itemId: string): boolean
   return itemId !== "" && text.slice(a, b).includes('"' + itemId + '"');
 }
 
-/** The raw value of a scalar field of `data` (`needle`: its quoted name and colon), unquoted. */
-function field_(data: string, needle: string): string {
+/** Whether the last field `fieldText` read was a string. */
+let lastQuoted = false;
+
+/**
+ * The value of a scalar field of `data` (`needle`: its quoted name and colon) as written: a
+ * string's body (escapes kept) or a number's text; "" when absent.
+ */
+function fieldText(data: string, needle: string): string {
   const at = data.indexOf(needle);
+  lastQuoted = false;
   if (at < 0) return "";
   let from = at + needle.length;
   if (data.charCodeAt(from) === 0x22) {
+    lastQuoted = true;
     from++;
     return data.slice(from, stringEnd(data, from, data.length));
   }
   let to = from;
   while (to < data.length && data.charCodeAt(to) !== 0x2c && data.charCodeAt(to) !== 0x7d) to++;
   return data.slice(from, to).trim();
+}
+
+/** End of the line holding offset `from` (where its CR LF or LF starts). */
+function lineEnd(text: string, from: number): number {
+  const nl = text.indexOf("\n", from);
+  const end = nl < 0 ? text.length : nl;
+  return end > from && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end;
 }

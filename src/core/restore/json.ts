@@ -1,16 +1,17 @@
 /**
- * Surrogates inside a JSON document (an SSE event's data, or a whole JSON answer), restored by
+ * Surrogates inside a JSON document (an event's data, or a whole JSON answer), restored by
  * surgery on the text: only the strings that hold a surrogate change, so numbers, key order and
- * spacing survive. Each string's landing follows from where it sits in a Responses API payload:
- * function-call `arguments` are JSON inside the string (with a shell command in `exec_command`'s
- * `cmd`), custom tool `input` is text in the tool's own syntax, everything else is plain text in
- * a JSON string.
+ * spacing survive. Each string's landing follows from where it sits, as the dialect describes the
+ * payload: a tool call's JSON input is JSON inside the string (some fields in a syntax of their
+ * own), a freeform tool input is text in the tool's syntax, everything else is plain text in a
+ * JSON string.
  */
 import { SURROGATE_PREFIX } from "../surrogate.ts";
 import { Landing, restoreSpan, type Spot, stringEnd, type Values } from "./spans.ts";
-import { argumentsContextFor, literalContextFor } from "./literals.ts";
+import { fieldsContext, literalContext } from "./literals.ts";
+import type { DeltaEvent, DialectIndex, InputForm } from "./dialect.ts";
 
-/** The name of the tool an output item calls, by item id, when an earlier event announced it. */
+/** The name of the tool a call is to, by item id, when an earlier event announced it. */
 export type ToolNameOf = (itemId: string) => string;
 
 interface Frame {
@@ -31,66 +32,65 @@ interface Edit {
 }
 
 const QUOTE = 0x22;
+const TEXT: Spot = { landing: Landing.Json, tool: false };
 
-/** The landing of a function call's `arguments`: JSON text, some fields in a syntax of their own. */
-function argumentsSpot(toolName: string): Spot {
-  return { landing: Landing.Nested, tool: true, literal: argumentsContextFor(toolName) };
+/** The landing of a tool call's input of `form`, to the tool `toolName` ("" if unknown). */
+export function inputSpot(form: InputForm, toolName: string, dialect: DialectIndex): Spot {
+  switch (form) {
+    case "json":
+      return {
+        landing: Landing.Nested,
+        tool: true,
+        literal: fieldsContext(dialect.fieldSyntaxes(toolName)),
+      };
+    case "opaque":
+      return { landing: Landing.Nested, tool: true };
+    case "freeform": {
+      const syntax = dialect.inputSyntax(toolName);
+      return { landing: Landing.Json, tool: true, literal: syntax && literalContext(syntax) };
+    }
+    case "object":
+      return { landing: Landing.Json, tool: true };
+  }
 }
 
-/** Event types whose `delta` is a tool input, and how it lands. */
-export function deltaSpot(eventType: string, toolName: string): Spot {
-  if (eventType === "response.function_call_arguments.delta") return argumentsSpot(toolName);
-  if (eventType === "response.mcp_call_arguments.delta") {
-    return { landing: Landing.Nested, tool: true };
-  }
-  if (eventType === "response.custom_tool_call_input.delta") {
-    return { landing: Landing.Json, tool: true, literal: literalContextFor(toolName) };
-  }
-  return { landing: Landing.Json, tool: false };
+/** How a delta's pieces land: a tool input's way, or plain text in a JSON string. */
+export function deltaSpot(delta: DeltaEvent, toolName: string, dialect: DialectIndex): Spot {
+  return delta.input ? inputSpot(delta.input, toolName, dialect) : { ...TEXT };
 }
 
-function spotFor(
-  key: string,
-  frame: Frame,
-  depth: number,
-  eventType: string,
-  toolName: ToolNameOf,
-): Spot {
-  if (key === "arguments") {
-    if (frame.type === "function_call") return argumentsSpot(frame.name);
-    if (depth === 1 && eventType === "response.function_call_arguments.done") {
-      return argumentsSpot(toolName(frame.itemId));
+/** Where a string of `frame` under `key` lands. */
+function spotFor(key: string, frame: Frame, depth: number, json: RestoreJson): Spot {
+  const { dialect, eventType, toolName } = json;
+  for (const call of dialect.calls) {
+    if (key !== call.field) continue;
+    if (frame.type === call.type) return inputSpot(call.input, frame.name, dialect);
+    if (depth === 1 && eventType === call.done) {
+      return inputSpot(call.input, toolName(frame.itemId), dialect);
     }
-    if (
-      frame.type === "mcp_call" ||
-      (depth === 1 && eventType === "response.mcp_call_arguments.done")
-    ) return { landing: Landing.Nested, tool: true };
-  } else if (key === "input") {
-    if (frame.type === "custom_tool_call") {
-      return { landing: Landing.Json, tool: true, literal: literalContextFor(frame.name) };
-    }
-    if (depth === 1 && eventType === "response.custom_tool_call_input.done") {
-      const literal = literalContextFor(toolName(frame.itemId));
-      return { landing: Landing.Json, tool: true, literal };
-    }
-  } else if (key === "delta" && depth === 1) {
-    return deltaSpot(eventType, toolName(frame.itemId));
   }
-  return { landing: Landing.Json, tool: false };
+  if (depth === 1) {
+    const delta = dialect.deltas.get(eventType)?.find((d) => d.field === key);
+    if (delta) return deltaSpot(delta, toolName(frame.itemId), dialect);
+  }
+  return TEXT;
 }
 
-/**
- * text[from, to) (JSON) with its surrogates restored, or undefined when nothing changed.
- * `eventType` is the SSE event's type ("" for a plain JSON answer).
- */
-export function restoreJson(
-  text: string,
-  from: number,
-  to: number,
-  eventType: string,
-  values: Values,
-  toolName: ToolNameOf,
-): string | undefined {
+/** One JSON document to restore, and what tells where its strings land. */
+export interface RestoreJson {
+  text: string;
+  from: number;
+  to: number;
+  /** The event's type ("" for a whole JSON answer). */
+  eventType: string;
+  values: Values;
+  dialect: DialectIndex;
+  toolName: ToolNameOf;
+}
+
+/** text[from, to) (JSON) with its surrogates restored, or undefined when nothing changed. */
+export function restoreJson(json: RestoreJson): string | undefined {
+  const { text, from, to, values, dialect } = json;
   let token = text.indexOf(SURROGATE_PREFIX, from);
   if (token < 0 || token >= to) return undefined;
   const edits: Edit[] = [];
@@ -113,12 +113,12 @@ export function restoreJson(
         if (top?.object) {
           if (top.key === "type") top.type = text.slice(i + 1, end);
           else if (top.key === "name") top.name = text.slice(i + 1, end);
-          else if (top.key === "item_id") top.itemId = text.slice(i + 1, end);
+          else if (dialect.itemFields.has(top.key)) top.itemId ||= text.slice(i + 1, end);
         }
         if (token >= 0 && token < i) token = text.indexOf(SURROGATE_PREFIX, i);
         if (token >= 0 && token < end) {
           if (top) top.strings.push([i + 1, end, top.object ? top.key : ""]);
-          else settle(i + 1, end, { landing: Landing.Json, tool: false });
+          else settle(i + 1, end, TEXT);
         }
       }
       i = end;
@@ -134,9 +134,9 @@ export function restoreJson(
       });
     } else if (c === 0x7d || c === 0x5d) {
       const frame = stack.pop();
-      if (!frame) continue;
+      if (!frame || dialect.verbatim.has(frame.type)) continue;
       for (const [start, end, key] of frame.strings) {
-        settle(start, end, spotFor(key, frame, stack.length + 1, eventType, toolName));
+        settle(start, end, spotFor(key, frame, stack.length + 1, json));
       }
     } else if (c === 0x2c) {
       const top = stack.at(-1);
@@ -145,9 +145,8 @@ export function restoreJson(
   }
   // Strings of containers left open (a truncated document) still land as plain JSON strings.
   for (const frame of stack) {
-    for (const [start, end] of frame.strings) {
-      settle(start, end, { landing: Landing.Json, tool: false });
-    }
+    if (dialect.verbatim.has(frame.type)) continue;
+    for (const [start, end] of frame.strings) settle(start, end, TEXT);
   }
   if (edits.length === 0) return undefined;
   edits.sort((a, b) => a.start - b.start);

@@ -1,17 +1,15 @@
 /**
  * Where a restored value lands inside a tool input, and how it must be spelled there so the tool
- * receives the real value: a JavaScript string literal in the `exec` tool's code, a patch line in
- * `apply_patch`, a shell word in `exec_command`'s command. Each context follows the decoded input
- * as it streams.
+ * receives the real value: a JavaScript string literal, a patch line, a shell word. Each context
+ * follows the decoded input as it streams. Which tool (or tool field) is written in which syntax
+ * is the dialect's business (see dialect.ts), not this file's.
  */
 import { ShellLexer, shellSpellings } from "./shell-words.ts";
 import type { LiteralSets } from "../redact/forms.ts";
+import type { LiteralContext } from "./spans.ts";
+import type { Syntax } from "./dialect.ts";
 
-/** Follows the text fed so far and spells a value for the position right after it. */
-export interface LiteralContext {
-  feed(decoded: string): void;
-  spell(value: string): string;
-}
+export type { LiteralContext } from "./spans.ts";
 
 const enum Js {
   Code,
@@ -158,7 +156,7 @@ export function restoreSpellings(value: string): LiteralSets {
       printed.push(value.replace(/\r?\n/g, (eol) => eol + marker));
     }
   }
-  // The code-mode `exec` tool is a custom tool: its input is one JSON layer deep.
+  // A JavaScript tool input is freeform text: one JSON layer deep.
   const input = [
     ...(["'", '"', "`"] as const).map((quote) => escapeForLiteral(value, quote)),
     escapeForLiteral(value, '"').replaceAll("*/", "*\\/"),
@@ -167,7 +165,7 @@ export function restoreSpellings(value: string): LiteralSets {
 }
 
 /**
- * A patch in `apply_patch` format: a multi-line value on a `+`, `-` or ` ` line continues on
+ * A patch (the `*** Begin Patch` format): a multi-line value on a `+`, `-` or ` ` line continues on
  * lines carrying the same marker, exactly as the file holding the real value reads.
  */
 export class PatchLine implements LiteralContext {
@@ -193,21 +191,26 @@ export class PatchLine implements LiteralContext {
   }
 }
 
-/** The context for a custom (freeform) tool's input, by tool name; undefined: raw text. */
-export function literalContextFor(toolName: string): LiteralContext | undefined {
-  if (toolName === "exec") return new JsLiteral();
-  if (toolName === "apply_patch") return new PatchLine();
-  return undefined;
+/** A fresh context for text written in `syntax`. */
+export function literalContext(syntax: Syntax): LiteralContext {
+  switch (syntax) {
+    case "shell":
+      return new ShellLexer();
+    case "javascript":
+      return new JsLiteral();
+    case "patch":
+      return new PatchLine();
+  }
 }
 
 /**
- * The context for a function call's `arguments` (JSON text), by tool name: the shell for
- * `exec_command`'s `cmd`, a patch for `apply_patch`'s `input`; undefined: plain JSON.
+ * The context for a tool's JSON input (JSON text, fed decoded): a value inside one of `fields`'
+ * top-level strings is spelled for that field's syntax; undefined when no field has one.
  */
-export function argumentsContextFor(toolName: string): LiteralContext | undefined {
-  if (toolName === "exec_command") return new ArgumentField("cmd", () => new ShellLexer());
-  if (toolName === "apply_patch") return new ArgumentField("input", () => new PatchLine());
-  return undefined;
+export function fieldsContext(
+  fields: Readonly<Record<string, Syntax>> | undefined,
+): LiteralContext | undefined {
+  return fields === undefined ? undefined : new ArgumentField(fields);
 }
 
 /** Where a JSON string's plain run ends: its closing quote or an escape. */
@@ -227,12 +230,11 @@ const JSON_ESCAPES: Record<string, string> = {
 
 /**
  * Function-call arguments (JSON text, fed decoded from the event): a value inside the string of
- * one top-level field is spelled by that field's own context, fed with the string's decoded
- * text; anywhere else it stays as is. One pass over the arguments, however many surrogates.
+ * a top-level field with a syntax is spelled by that field's own context, fed with the string's
+ * decoded text; anywhere else it stays as is. One pass over the arguments, however many surrogates.
  */
 class ArgumentField implements LiteralContext {
-  readonly #field: string;
-  readonly #newContext: () => LiteralContext;
+  readonly #fields: Readonly<Record<string, Syntax>>;
   #context: LiteralContext | undefined;
   #depth = 0;
   #awaitingKey = false;
@@ -242,9 +244,8 @@ class ArgumentField implements LiteralContext {
   /** The escape being read (after its backslash), or undefined. */
   #escape: string | undefined;
 
-  constructor(field: string, context: () => LiteralContext) {
-    this.#field = field;
-    this.#newContext = context;
+  constructor(fields: Readonly<Record<string, Syntax>>) {
+    this.#fields = fields;
   }
 
   feed(json: string): void {
@@ -295,7 +296,9 @@ class ArgumentField implements LiteralContext {
       this.#inString = true;
       this.#inKey = this.#depth === 1 && this.#awaitingKey;
       if (this.#inKey) this.#key = "";
-      else if (this.#depth === 1 && this.#key === this.#field) this.#context = this.#newContext();
+      else if (this.#depth === 1 && Object.hasOwn(this.#fields, this.#key)) {
+        this.#context = literalContext(this.#fields[this.#key]);
+      }
       this.#awaitingKey = false;
     } else if (c === "{" || c === "[") {
       this.#depth++;

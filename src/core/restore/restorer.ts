@@ -1,31 +1,31 @@
 /**
  * Restore: surrogates in the model's answers turned back into the real values, locally, so the
  * agent edits files and runs commands as usual. A streaming transform over bytes for SSE, JSON
- * and text answers, plus a whole-body variant. Bytes without surrogates pass through untouched.
+ * and text answers. Bytes without surrogates pass through untouched.
  *
  * Each value is spelled for where it lands: raw in text, escaped once in a JSON string, twice in
- * function-call `arguments` (JSON in a JSON string), for the shell in `exec_command`'s `cmd`, as
- * a JavaScript string literal in the `exec` tool, with the line's marker on every line in an
- * `apply_patch` patch, custom tool or function (see restore-json.ts, tool-literals.ts,
- * shell-words.ts).
+ * a tool call's JSON input (JSON in a JSON string), quoted for the shell, a JavaScript literal or
+ * a patch where the dialect says a tool input is written in one (see dialect.ts, json.ts,
+ * literals.ts, shell-words.ts).
  *
  * Limits, by design or known:
  * - JSON answers are buffered whole (where a string sits decides its spelling); SSE goes out
  *   event by event; text holds back at most the 27 bytes that could start a surrogate.
  * - A delta event whose end could start a surrogate waits for its part's next delta (one token).
- * - In a network chunk where something was restored, invalid UTF-8 (which OpenAI never sends)
+ * - In a network chunk where something was restored, invalid UTF-8 (which model APIs never send)
  *   would come out as U+FFFD; chunks with nothing to restore (a false start of a surrogate
  *   included) keep their exact bytes.
  * - SSE with CR-only line ends is not split into events (no known server sends it).
  * - Quoting follows the syntax around the surrogate, not what runs inside it: a value in a
- *   `python -c "..."` program is quoted for the shell only; in the `exec` tool a command string
- *   passed to `tools.exec_command` gets JavaScript escaping, not shell quoting; a patch written
+ *   `python -c "..."` program is quoted for the shell only; in a JavaScript tool input a command
+ *   string passed on to a shell tool gets JavaScript escaping, not shell quoting; a patch written
  *   through a shell here-document gets no line markers; JavaScript regular expression literals
  *   are not recognised. In comments a value is escaped so the code stays intact.
  */
 import { firstEventEnd, lastEventEnd, looksLikeSse } from "./sse.ts";
-import { applyEdits, SseRestore } from "./events.ts";
+import { applyEdits, SseRestore } from "./sse-events.ts";
 import { restoreJson } from "./json.ts";
+import { type DialectIndex, indexDialect } from "./dialect.ts";
 import {
   Landing,
   lastTokenEnd,
@@ -36,23 +36,14 @@ import {
   Values,
 } from "./spans.ts";
 import { SURROGATE_LENGTH, SURROGATE_PREFIX } from "../surrogate.ts";
-import type { Restorer, RestoreStats } from "../types.ts";
+import type { ResponseOptions, Restorer } from "../types.ts";
 
 export type { RestoreOptions } from "./spans.ts";
 
-/** What a body is, for restoring it. */
-export type BodyKind = "json" | "text" | "sse";
+/** What a body is, for restoring it: `sniff` (no type: told by its first bytes), `opaque` (passed through). */
+export type BodyKind = "sse" | "json" | "text" | "sniff" | "opaque";
 
-export interface RestorerOptions extends RestoreOptions {
-  /** The response's `content-type`; null: sniffed from the first bytes (SSE, JSON or text). */
-  contentType: string | null;
-}
-
-export interface RestoreTextOptions extends RestoreOptions {
-  /** What the body is; when absent, taken from `contentType`, else sniffed from the text. */
-  kind?: BodyKind;
-  contentType?: string | null;
-}
+export interface RestorerOptions extends RestoreOptions, ResponseOptions {}
 
 /** Receives bytes for one response and passes on what is ready. */
 interface Sink {
@@ -61,16 +52,23 @@ interface Sink {
 }
 type Emit = (bytes: Uint8Array) => void;
 
+/** What every sink of one response shares. */
+interface Context {
+  values: Values;
+  dialect: DialectIndex;
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const NO_TOOL_TEXT = { landing: Landing.Raw, tool: false } as const;
 
-/** A streaming restore for one response. Binary content types pass through as they are. */
+/** A streaming restore for one response. Opaque (binary) content types pass through as they are. */
 export function createRestorer(options: RestorerOptions): Restorer {
   const values = new Values(options);
-  const kind = kindOf(options.contentType);
-  if (kind === "binary") return { stream: new TransformStream(), stats: values.stats };
-  const sink: Sink = kind === "sniff" ? new SniffSink(values) : sinkFor(kind, values);
+  const kind = bodyKind(options.contentType);
+  if (kind === "opaque") return { stream: new TransformStream(), stats: values.stats };
+  const context = { values, dialect: indexDialect(options.dialect) };
+  const sink: Sink = kind === "sniff" ? new SniffSink(context) : sinkFor(kind, context);
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       sink.push(chunk, (bytes) => bytes.length > 0 && controller.enqueue(bytes));
@@ -82,52 +80,53 @@ export function createRestorer(options: RestorerOptions): Restorer {
   return { stream, stats: values.stats };
 }
 
-/** Restore a whole body at once. */
-export function restoreText(
-  text: string,
-  options: RestoreTextOptions,
-): { output: string; stats: RestoreStats } {
-  const values = new Values(options);
-  const given = options.kind ?? kindOf(options.contentType ?? null);
-  const kind = given === "sniff" ? sniffText(text) : given;
-  let output = text;
-  if (kind === "sse") output = restoreSseText(text, new SseRestore(values));
-  else if (kind === "json") {
-    output = restoreJson(text, 0, text.length, "", values, noToolNames) ?? text;
-  } else if (kind === "text") output = restoreSpan(text, 0, text.length, NO_TOOL_TEXT, values);
-  return { output, stats: values.stats };
-}
+/** Text types whose name says nothing of text: restored as plain text. */
+const TEXT_TYPES = new Set([
+  "application/xml",
+  "application/javascript",
+  "application/x-www-form-urlencoded",
+]);
 
-function kindOf(contentType: string | null): BodyKind | "sniff" | "binary" {
+/**
+ * What a response body is, by its `content-type`: the one decision of which answers are
+ * restored (the proxy decodes exactly these). SSE; JSON (`*json*`); text (`text/*`, `*+xml`,
+ * XML, JavaScript, form data); `sniff` when there is no type; anything else is opaque.
+ */
+export function bodyKind(contentType: string | null): BodyKind {
   if (contentType === null) return "sniff";
   const type = contentType.split(";", 1)[0].trim().toLowerCase();
   if (type === "") return "sniff";
   if (type === "text/event-stream") return "sse";
   if (type.includes("json")) return "json";
-  if (type.startsWith("text/")) return "text";
-  return "binary";
+  if (type.startsWith("text/") || type.endsWith("+xml") || TEXT_TYPES.has(type)) return "text";
+  return "opaque";
 }
 
-function sniffText(text: string): BodyKind {
-  const head = encoder.encode(text.slice(0, 16));
-  if (looksLikeSse(head, true)) return "sse";
-  const first = text.trimStart()[0];
-  return first === "{" || first === "[" ? "json" : "text";
+/**
+ * Whether a response of this `content-type` is restored (so a proxy must decode its content
+ * coding first); false means its bytes pass through untouched.
+ *
+ * ```ts
+ * if (restore && isRestorable(upstream.headers.get("content-type"))) { ...decode, then pipe through engine.restorer(...) }
+ * ```
+ */
+export function isRestorable(contentType: string | null): boolean {
+  return bodyKind(contentType) !== "opaque";
 }
 
 /** Whole JSON answers announce no tool calls beforehand: their items carry their own names. */
-function noToolNames(): string {
+export function noToolNames(): string {
   return "";
 }
 
-function sinkFor(kind: BodyKind, values: Values): Sink {
-  if (kind === "sse") return new SseSink(values);
-  if (kind === "json") return new JsonSink(values);
-  return new TextSink(values);
+function sinkFor(kind: "sse" | "json" | "text", context: Context): Sink {
+  if (kind === "sse") return new SseSink(context);
+  if (kind === "json") return new JsonSink(context);
+  return new TextSink(context.values);
 }
 
 /** Whole events, restored, with what is still held flushed at the end. */
-function restoreSseText(text: string, sse: SseRestore): string {
+export function restoreSseText(text: string, sse: SseRestore): string {
   let out = sse.events(text) ?? text;
   const held = sse.finish();
   if (held !== "") {
@@ -144,8 +143,8 @@ class SseSink implements Sink {
   #last1 = -1;
   #last2 = -1;
 
-  constructor(values: Values) {
-    this.#sse = new SseRestore(values);
+  constructor(context: Context) {
+    this.#sse = new SseRestore(context);
   }
 
   push(chunk: Uint8Array, emit: Emit): void {
@@ -191,11 +190,11 @@ class SseSink implements Sink {
 
 /** JSON: the whole body is needed to know where each string lands; untouched if no surrogate. */
 class JsonSink implements Sink {
-  readonly #values: Values;
+  readonly #context: Context;
   #chunks: Uint8Array[] = [];
 
-  constructor(values: Values) {
-    this.#values = values;
+  constructor(context: Context) {
+    this.#context = context;
   }
 
   push(chunk: Uint8Array): void {
@@ -206,7 +205,14 @@ class JsonSink implements Sink {
     const body = concat(this.#chunks);
     this.#chunks = [];
     const text = decoder.decode(body);
-    const restored = restoreJson(text, 0, text.length, "", this.#values, noToolNames);
+    const restored = restoreJson({
+      text,
+      from: 0,
+      to: text.length,
+      eventType: "",
+      ...this.#context,
+      toolName: noToolNames,
+    });
     if (restored !== undefined) emit(encoder.encode(restored));
     else if (body.length > 0) emit(body);
   }
@@ -256,12 +262,12 @@ class TextSink implements Sink {
 
 /** Decides SSE, JSON or text from the first bytes of a response without a content type. */
 class SniffSink implements Sink {
-  readonly #values: Values;
+  readonly #context: Context;
   #head: Uint8Array[] = [];
   #sink: Sink | undefined;
 
-  constructor(values: Values) {
-    this.#values = values;
+  constructor(context: Context) {
+    this.#context = context;
   }
 
   push(chunk: Uint8Array, emit: Emit): void {
@@ -279,12 +285,12 @@ class SniffSink implements Sink {
     const head = concat(this.#head);
     const sse = looksLikeSse(head, complete);
     if (sse === undefined) return;
-    let kind: BodyKind = "sse";
+    let kind: "sse" | "json" | "text" = "sse";
     if (!sse) {
       const first = head.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
       kind = first === 0x7b || first === 0x5b ? "json" : "text";
     }
-    this.#sink = sinkFor(kind, this.#values);
+    this.#sink = sinkFor(kind, this.#context);
     this.#head = [];
     if (head.length > 0) this.#sink.push(head, emit);
   }

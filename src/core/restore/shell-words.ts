@@ -1,11 +1,11 @@
 /**
- * Where a restored value lands in a shell command (`exec_command`'s `cmd`), and how to spell it
+ * Where a restored value lands in a shell command (a tool field the dialect marks `shell`), and how to spell it
  * so the shell hands the program the real value. The model quoted a surrogate (plain
  * `[A-Za-z0-9_]`) as it saw fit; a value with spaces, quotes or newlines needs the quoting the
  * model would have written had it seen the value: single quotes in a bare word, backslashes in
  * double quotes, nothing in a quoted here-document.
  */
-import type { LiteralContext } from "./literals.ts";
+import type { LiteralContext } from "./spans.ts";
 
 const enum Sh {
   Plain,

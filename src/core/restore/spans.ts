@@ -3,8 +3,14 @@
  * the span), and spelling the real value for where it lands. Counts every decision.
  */
 import { SURROGATE_LENGTH, SURROGATE_PREFIX } from "../surrogate.ts";
-import type { LiteralContext } from "./literals.ts";
+export { stringEnd } from "../json-strings.ts";
 import type { RestoreStats } from "../types.ts";
+
+/** Follows the text fed so far and spells a value for the position right after it. */
+export interface LiteralContext {
+  feed(decoded: string): void;
+  spell(value: string): string;
+}
 
 /** How a value must be spelled where a surrogate sits. */
 export const enum Landing {
@@ -233,16 +239,4 @@ export function decodedJson(span: string): string {
   } catch {
     return span;
   }
-}
-
-/** End of the JSON string whose body starts at `from` (the closing quote), or `to`. */
-export function stringEnd(text: string, from: number, to: number): number {
-  let q = text.indexOf('"', from);
-  while (q >= 0 && q < to) {
-    let k = q - 1;
-    while (k >= from && text.charCodeAt(k) === 0x5c) k--;
-    if ((q - 1 - k) % 2 === 0) return q;
-    q = text.indexOf('"', q + 1);
-  }
-  return to;
 }

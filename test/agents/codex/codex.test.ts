@@ -12,17 +12,19 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
+import { detectAuthMode } from "../../../src/agents/codex/auth.ts";
+import { isPassthrough } from "../../../src/agents/codex/command-line.ts";
+import { findRealCodex } from "../../../src/agents/codex/executable.ts";
 import {
   bypassingOptions,
-  detectAuthMode,
-  findRealCodex,
-  isPassthrough,
-  managedConfigRefusal,
-  managedConflicts,
   overrides,
   PROXY_TOKEN_ENV,
+} from "../../../src/agents/codex/overrides.ts";
+import {
+  managedConfigRefusal,
+  managedConflicts,
   refusal,
-} from "../../../src/agents/codex/codex.ts";
+} from "../../../src/agents/codex/refusals.ts";
 
 const made: string[] = [];
 afterAll(() => {

@@ -4,7 +4,7 @@ import { resolveRoute } from "../../../src/agents/codex/routes.ts";
 const upstreams = { chatgpt: "https://chatgpt.test", openai: "https://api.openai.test" };
 
 function target(method: string, path: string, chatgpt: boolean) {
-  const route = resolveRoute(method, path, chatgpt, upstreams);
+  const route = resolveRoute({ method, pathname: path, chatgpt }, upstreams);
   return route && { name: route.name, kind: route.kind, url: route.upstream.href };
 }
 
@@ -98,7 +98,7 @@ describe("routing allowlist (issue 4 table)", () => {
   });
 
   test("an upstream base with a path prefix keeps it", () => {
-    const route = resolveRoute("POST", "/v1/responses", false, {
+    const route = resolveRoute({ method: "POST", pathname: "/v1/responses", chatgpt: false }, {
       chatgpt: "https://c.test",
       openai: "http://127.0.0.1:9/prefix/",
     });

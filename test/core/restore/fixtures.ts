@@ -3,7 +3,7 @@
  * streams (the events Codex 0.169 reads) built from them.
  */
 import { expect } from "bun:test";
-import { createRestorer } from "../../../src/core/restore/restorer.ts";
+import { createRestorer } from "./whole.ts";
 import type { RestoreStats } from "../../../src/core/types.ts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";

@@ -3,7 +3,7 @@
  * text bodies, content-type sniffing, `[DONE]`.
  */
 import { describe, expect, test } from "bun:test";
-import { createRestorer, restoreText } from "../../../src/core/restore/restorer.ts";
+import { createRestorer, restoreText } from "./whole.ts";
 import {
   codexTurn,
   cut,

@@ -3,7 +3,7 @@
  * model's tokens) and across network chunks, at every position.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { restoreText } from "../../../src/core/restore/restorer.ts";
+import { restoreText } from "./whole.ts";
 import {
   codexTurn,
   cut,

@@ -4,7 +4,7 @@
  * policy that keeps surrogates out of tool calls.
  */
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
-import { restoreText } from "../../../src/core/restore/restorer.ts";
+import { restoreText } from "./whole.ts";
 import {
   codexTurn,
   type Event,

@@ -1,48 +1,38 @@
 /**
- * `ficta codex [codex args...]`: runs the real Codex with its model traffic routed through an
- * ephemeral redacting proxy for this one process. Commands that make no model call, and a
- * disabled ficta, run the real Codex untouched and load nothing else.
+ * One launch of an agent through the airlock: `ficta <agent> [args...]` runs the real agent with
+ * its model traffic routed through an ephemeral redacting proxy for this one process. Commands
+ * that make no model call, and a disabled ficta, run the real agent untouched and load nothing
+ * else. What differs between agents is the `Agent` (src/agents/); everything here is the same.
+ *
+ * ```ts
+ * import { findAgent } from "../agents/mod.ts";
+ * process.exit(await runAgent(findAgent(name)!, args));
+ * ```
  */
 import { accessSync, constants, existsSync, fstatSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  bypassingOptions,
-  codexHome,
-  describeAuthMode,
-  detectAuthMode,
-  findRealCodex,
-  firstCommand,
-  isPassthrough,
-  managedConfigRefusal,
-  overrides,
-  PROXY_TOKEN_ENV,
-  refusal,
-} from "../agents/codex/codex.ts";
+import type { Agent, ChildLaunch } from "../agents/agent.ts";
 import { disabledBy } from "../config/disabled.ts";
 import { type Env, paths } from "../config/paths.ts";
 import { ensurePrivateDir } from "../config/private-files.ts";
 import type { Settings } from "../config/schema.ts";
-import {
-  childEnv,
-  loopbackNoProxy,
-  NOT_FOUND_EXIT,
-  runChild,
-  SpawnError,
-} from "../session/child.ts";
-import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "../session/exit-codes.ts";
-import { launchRefusals, refusalLine, requireOn } from "../registry/verdict.ts";
+import { engineOptions } from "../config/engine-options.ts";
 import { addMasks, annotate, type Outcome, writeStepSummary } from "../report/ci.ts";
+import { say } from "../report/say.ts";
 import type { Session } from "../report/session.ts";
-import { say } from "./say.ts";
+import { childEnv, loopbackNoProxy, NOT_FOUND_EXIT, runChild, SpawnError } from "./child.ts";
+import { BLOCKED_EXIT, FICTA_FAILED_EXIT, REFUSED_EXIT } from "./exit-codes.ts";
+import { disabledRefusal, launchRefusals, refusalLine } from "./verdict.ts";
 
-export async function run(args: string[]): Promise<number> {
+/** `ficta <agent> [args...]`: resolves to the exit code (the agent's own, or ficta's). */
+export async function runAgent(agent: Agent, args: string[]): Promise<number> {
   const env = process.env;
   try {
-    return await codex(args, env);
+    return await launchAgent(agent, args, env);
   } catch (error) {
     // Nothing of a stack trace reaches the output: one line, a documented code, the summary.
-    return finish(env, {
+    return finish(agent, env, {
       kind: "failed",
       exitCode: FICTA_FAILED_EXIT,
       message: `internal error (${describeError(error)})`,
@@ -50,70 +40,66 @@ export async function run(args: string[]): Promise<number> {
   }
 }
 
-async function codex(args: string[], env: Env): Promise<number> {
+async function launchAgent(agent: Agent, args: string[], env: Env): Promise<number> {
   const disabled = disabledBy(env);
-  if (disabled !== undefined || isPassthrough(args)) return await untouched(args, env, disabled);
-
-  const settings = await loadSettings(env);
-  if (typeof settings === "number") return settings;
-  const codex = realCodex(settings.codex.path, env);
-  if (codex === null) return NOT_FOUND_EXIT;
-  const bypass = bypassingOptions(args);
-  if (bypass.length) {
-    say(
-      `warning: ${bypass.join(", ")} in your arguments may route Codex around ficta; ` +
-        "those requests would not be redacted",
-    );
+  if (disabled !== undefined || agent.isPassthrough(args)) {
+    return await untouched(agent, args, env, disabled);
   }
-  const refused = refusal(args, env) ?? await managedConfigRefusal();
+
+  const settings = await loadSettings(agent, env);
+  if (typeof settings === "number") return settings;
+  const executable = realExecutable(agent, agent.configuredPath(settings), env);
+  if (executable === null) return NOT_FOUND_EXIT;
+  const context = { args, env, cwd: process.cwd() };
+  for (const line of agent.warnings(context)) say(line);
+  const refused = await agent.refusal(context);
   if (refused) {
-    return finish(env, {
+    return finish(agent, env, {
       kind: "refused",
       exitCode: REFUSED_EXIT,
       message: `refusing to start this through the airlock: ${refused}. ` +
-        "To run it unprotected: FICTA_DISABLE=1 codex ...",
+        `To run it unprotected: FICTA_DISABLE=1 ${agent.name} ...`,
     });
   }
-  return await airlocked(codex, args, settings, env);
+  return await airlocked(agent, executable, args, settings, env);
 }
 
-/** The real Codex with exactly the user's arguments: no proxy, no overrides, no token. */
-async function untouched(args: string[], env: Env, disabled: string | undefined) {
-  // Only codex.path matters here. Without a config file it comes straight from the environment
-  // (the variables the schema reads it from): loading the schema would cost more than the rest
-  // of this path together, and `codex --version` through ficta should feel like plain Codex.
-  // Disabled, the settings are needed anyway: fail-closed (registry.require) beats disable.
-  let configured = env.FICTA_CODEX_PATH || env.FICTA_REAL_CODEX || "";
-  const protectedRun = disabled !== undefined && !isPassthrough(args);
+/** The real agent with exactly the user's arguments: no proxy, no overrides, no token. */
+async function untouched(agent: Agent, args: string[], env: Env, disabled: string | undefined) {
+  // Only the agent's path matters here. Without a config file it comes straight from the
+  // environment (the variables the schema reads it from): loading the schema would cost more
+  // than the rest of this path together, and `<agent> --version` through ficta should feel like
+  // the plain agent. Disabled, the settings are needed anyway: fail-closed (registry.require) beats
+  // disable.
+  let configured = agent.configuredPathFromEnv(env);
+  const protectedRun = disabled !== undefined && !agent.isPassthrough(args);
   if (protectedRun || existsSync(paths(env).config)) {
-    const settings = await loadSettings(env);
+    const settings = await loadSettings(agent, env);
     if (typeof settings === "number") return settings;
-    configured = settings.codex.path;
-    if (protectedRun && requireOn(settings)) {
-      return finish(env, {
-        kind: "refused",
-        exitCode: REFUSED_EXIT,
-        message: `refusing to run Codex without the airlock: ficta is disabled (${disabled}) ` +
-          "but registry.require / FICTA_REQUIRE_REGISTRY is on; unset FICTA_DISABLE or run " +
-          "`ficta enable`",
-      });
+    configured = agent.configuredPath(settings);
+    const refused = protectedRun ? disabledRefusal(agent, settings, disabled) : undefined;
+    if (refused) {
+      return finish(agent, env, { kind: "refused", exitCode: REFUSED_EXIT, message: refused });
     }
   }
-  const codex = realCodex(configured, env);
-  if (codex === null) return NOT_FOUND_EXIT;
+  const executable = realExecutable(agent, configured, env);
+  if (executable === null) return NOT_FOUND_EXIT;
   if (disabled) {
-    say(`disabled (${disabled}): running Codex without the airlock, requests are not redacted`);
+    say(
+      `disabled (${disabled}): running ${agent.title} without the airlock, requests are not ` +
+        "redacted",
+    );
   }
-  return await launch([codex, ...args], childEnv(env));
+  return await launch([executable, ...args], childEnv(env));
 }
 
-/** The real Codex's path, or null after saying where ficta looked. */
-function realCodex(configured: string, env: Env): string | null {
-  const found = findRealCodex(configured, env, process.execPath);
+/** The real agent's path, or null after saying where ficta looked. */
+function realExecutable(agent: Agent, configured: string, env: Env): string | null {
+  const found = agent.find(configured, env, process.execPath);
   if (found.path === null) {
     say(
-      `codex: cannot find the real Codex CLI (looked in ${found.looked}). ` +
-        "Install it (npm install -g @openai/codex) or set FICTA_REAL_CODEX to its path.",
+      `${agent.name}: cannot find the real ${agent.title} CLI (looked in ${found.looked}). ` +
+        `Install it (${agent.installHint}) or set ${agent.pathVariable} to its path.`,
     );
   }
   return found.path;
@@ -123,14 +109,15 @@ function realCodex(configured: string, env: Env): string | null {
  * Loaded on demand: the schema costs more than the rest of a passthrough launch together. A
  * configuration error refuses the launch.
  */
-async function loadSettings(env: Env): Promise<Settings | number> {
+async function loadSettings(agent: Agent, env: Env): Promise<Settings | number> {
   const loaded = (await import("./settings.ts")).loadSettingsOrProblem(env);
   if (!("problem" in loaded)) return loaded;
-  return finish(env, { kind: "refused", exitCode: REFUSED_EXIT, message: loaded.problem });
+  return finish(agent, env, { kind: "refused", exitCode: REFUSED_EXIT, message: loaded.problem });
 }
 
 /** Says the outcome's line, annotates it in GitHub Actions, writes the step summary. */
-function finish(env: Env, outcome: Outcome): number {
+function finish(agent: Agent, env: Env, outcome: Outcome): number {
+  outcome = { agent: agent.title, ...outcome };
   if (outcome.message) {
     say(outcome.message);
     annotate(env, outcome.kind === "blocked" ? "warning" : "error", outcome.message);
@@ -150,13 +137,14 @@ function describeError(error: unknown): string {
  * directory; with `log.enabled = false`, no file at all. A string when there is nowhere to log.
  */
 function openSession(
+  agent: Agent,
   create: typeof import("../report/index.ts").createSession,
   settings: Settings,
   env: Env,
 ): Session | string {
   if (!settings.log.enabled) return create(settings, env, new Date(), null);
   // The directory is checked before the session is made, so a session that creates its files
-  // late (with its first request) still fails over here, before Codex starts.
+  // late (with its first request) still fails over here, before the agent starts.
   const attempt = (logs: string): Session | { code: string } => {
     try {
       ensurePrivateDir(logs);
@@ -182,14 +170,21 @@ function openSession(
     return second;
   }
   return `cannot create the session log under ${logs} (${first.code}): set FICTA_HOME to a ` +
-    "writable directory, or FICTA_LOG_ENABLED=0 to run without a log; Codex was not started";
+    `writable directory, or FICTA_LOG_ENABLED=0 to run without a log; ${agent.title} was not started`;
 }
 
 /**
- * The protected launch: registry, proxy, Codex, summary. The engine compiles while Codex starts
- * (see deferred-engine.ts); a compile failure stops Codex, whose requests were all refused.
+ * The protected launch: registry, proxy, the agent, summary. The engine compiles while the agent
+ * starts (see deferred-engine.ts); a compile failure stops the agent, whose requests were all
+ * refused.
  */
-async function airlocked(codex: string, args: string[], settings: Settings, env: Env) {
+async function airlocked(
+  agent: Agent,
+  executable: string,
+  args: string[],
+  settings: Settings,
+  env: Env,
+) {
   const [
     { loadRegistry, reportLines },
     { loadSurrogateKey, SurrogateKeyError },
@@ -197,13 +192,15 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     proxyModule,
     report,
     { startProtection },
+    { allCredentialFiles },
   ] = await Promise.all([
     import("../registry/index.ts"),
     import("../config/key.ts"),
     import("../core/mod.ts"),
-    import("../proxy/index.ts"),
+    import("../proxy/mod.ts"),
     import("../report/index.ts"),
-    import("../session/protection.ts"),
+    import("./protection.ts"),
+    import("../agents/mod.ts"),
   ]);
   // The key first: on the first launch this creates the key file, which the registry protects.
   let key: CryptoKey;
@@ -211,13 +208,22 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     key = await loadSurrogateKey(env);
   } catch (error) {
     if (!(error instanceof SurrogateKeyError)) throw error;
-    return finish(env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: error.message });
+    return finish(agent, env, {
+      kind: "failed",
+      exitCode: FICTA_FAILED_EXIT,
+      message: error.message,
+    });
   }
-  const registry = await loadRegistry(settings, { cwd: process.cwd(), env });
+  // Every agent's credential files: an agent can read another's (reads its credential file).
+  const registry = await loadRegistry(settings, {
+    cwd: process.cwd(),
+    env,
+    credentialFiles: allCredentialFiles(),
+  });
   for (const line of reportLines(registry)) say(line);
   const refusals = launchRefusals(registry, settings);
   if (refusals.length) {
-    return finish(env, {
+    return finish(agent, env, {
       kind: "refused",
       exitCode: REFUSED_EXIT,
       message: refusalLine(refusals),
@@ -236,9 +242,9 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
 
   const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
   const launchedAt = Date.now();
-  const session = openSession(report.createSession, settings, env);
+  const session = openSession(agent, report.createSession, settings, env);
   if (typeof session === "string") {
-    return finish(env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: session });
+    return finish(agent, env, { kind: "failed", exitCode: FICTA_FAILED_EXIT, message: session });
   }
   const cwd = process.cwd();
   const protection = startProtection({
@@ -246,87 +252,89 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
     env,
     cwd,
     registry,
-    extra: [{ name: PROXY_TOKEN_ENV, source: "ficta", value: token }],
+    extra: [{ name: agent.tokenVariable, source: "ficta", value: token }],
     key,
     log: (entry) => session.note(entry),
-    compile: (secrets) =>
-      compileEngine(secrets, key, {
-        encoded: settings.detect.encoded,
-        shapes: settings.detect.shapes,
-        disabledFormats: settings.detect.disabled_formats,
-        restoreIntoTools: settings.proxy.restore_into_tools,
-      }),
+    compile: (secrets) => compileEngine(secrets, key, engineOptions(settings)),
   });
   for (const line of protection.reportLines) say(line);
   // ficta's own fetch to a loopback upstream must not go through a system proxy either.
   Object.assign(process.env, loopbackNoProxy(process.env));
   const stderrIsTTY = stderrIsTerminal();
   guardTerminal(stderrIsTTY);
-  const proxy = proxyModule.startProxy({
+  const proxy = proxyModule.serve({
+    agent: agent.proxy,
     engine: protection.engine,
+    dialect: agent.dialect,
     settings,
     token,
     session,
-    stderrIsTTY,
-    binding: proxyModule.authorizationBinding(join(codexHome(env), "auth.json"), [
-      env.CODEX_API_KEY,
-      env.OPENAI_API_KEY,
-    ]),
+    // While the agent's TUI owns the terminal ficta prints nothing; otherwise one line per request.
+    requestLines: stderrIsTTY ? undefined : say,
+    binding: agent.proxy.binding?.(env) ?? null,
   });
-  const stopCodex = new AbortController();
+  const stopAgent = new AbortController();
   let compileError: unknown;
+  let child: ChildLaunch | undefined;
   try {
-    const mode = detectAuthMode(env);
-    say(routeLine(env, args, settings, proxy.origin));
-    const command = [
-      codex,
-      ...overrides(proxy.origin, mode, proxyModule.PROXY_TOKEN_HEADER),
-      ...args,
-    ];
-    // Spawned synchronously by this call; the engine compiles while Codex starts up.
+    say(agent.routeLine({ env, args, settings, origin: proxy.origin }));
+    child = agent.child({
+      executable,
+      args,
+      env,
+      cwd,
+      settings,
+      origin: proxy.origin,
+      token,
+      tokenHeader: proxyModule.PROXY_TOKEN_HEADER,
+    });
+    // Spawned synchronously by this call; the engine compiles while the agent starts up.
     const exited = launch(
-      command,
-      childEnv(env, { [PROXY_TOKEN_ENV]: token, ...loopbackNoProxy(env) }),
-      stopCodex.signal,
+      child.command,
+      childEnv(env, { ...child.env, ...loopbackNoProxy(env) }),
+      stopAgent.signal,
     );
     protection.begin((error) => {
       compileError = error;
-      stopCodex.abort();
+      stopAgent.abort();
     });
     const code = await exited;
     const facts = {
-      codexExit: code,
+      agentExit: code,
       sessionId: session.id,
       totals: session.totals(),
       refused: session.refusedRequests(),
     };
     if (compileError) {
-      return finish(env, {
+      return finish(agent, env, {
         kind: "failed",
         exitCode: FICTA_FAILED_EXIT,
         message: `could not prepare the redaction engine (${
           (compileError as Error).name
-        }); Codex was stopped`,
+        }); ${agent.title} was stopped`,
         ...facts,
       });
     }
     say(session.summaryLine());
-    if (!isExec(args)) {
-      const hint = (await import("../agents/codex/resume-hint.ts")).resumeHint(env, launchedAt);
-      if (hint) say(hint);
-    }
+    const after = await agent.afterExit({ env, args, launchedAt });
+    if (after) say(after);
     const blocked = facts.totals.blocked;
     if (blocked) {
-      return finish(env, {
+      return finish(agent, env, {
         kind: "blocked",
         exitCode: BLOCKED_EXIT,
         message: `${blocked} request(s) blocked: they would have sent a protected value to ` +
-          `the model (Codex exited ${code})`,
+          `the model (${agent.title} exited ${code})`,
         ...facts,
       });
     }
-    return finish(env, { kind: "ok", exitCode: code, ...facts });
+    return finish(agent, env, { kind: "ok", exitCode: code, ...facts });
   } finally {
+    try {
+      await child?.cleanup?.();
+    } catch {
+      // what the agent made for this launch is its to report; the launch's outcome stands
+    }
     for (const line of await protection.stop()) say(line);
     await proxy.stop();
     session.close();
@@ -334,41 +342,8 @@ async function airlocked(codex: string, args: string[], settings: Settings, env:
 }
 
 /**
- * What Codex will really do for credentials, in one line: CODEX_API_KEY counts for `codex exec`
- * only (the TUI ignores it), and an `exec` without any login sends none rather than asking.
- */
-export function routeLine(
-  env: Env,
-  args: string[],
-  settings: Settings,
-  origin: string,
-): string {
-  const exec = isExec(args);
-  let mode = detectAuthMode(env);
-  let note = "";
-  if (mode === "codex-api-key" && !exec) {
-    mode = detectAuthMode({ ...env, CODEX_API_KEY: undefined });
-    note = " (the TUI ignores CODEX_API_KEY; it counts for `codex exec` only)";
-  }
-  const upstream = mode === "chatgpt" ? settings.upstream.chatgpt : settings.upstream.openai;
-  const login = mode !== "none"
-    ? describeAuthMode(mode)
-    : exec
-    ? "not logged in: Codex sends its requests without credentials " +
-      "(log in with `codex login`, or set CODEX_API_KEY)"
-    : "not logged in, Codex will ask you to log in";
-  return `codex: ${login}${note}; model requests -> ${origin} -> ${upstream}`;
-}
-
-/** `codex exec ...` / `codex e ...`, after any global options. */
-function isExec(args: string[]): boolean {
-  const first = firstCommand(args);
-  return first === "exec" || first === "e";
-}
-
-/**
- * The last line of defence while Codex owns the terminal: a fault nobody caught inside ficta
- * would otherwise print a stack trace over the TUI and end the proxy under a running Codex. One
+ * The last line of defence while the agent owns the terminal: a fault nobody caught inside ficta
+ * would otherwise print a stack trace over the TUI and end the proxy under a running agent. One
  * `ficta:` line when stderr is not a terminal; nothing on one.
  */
 function guardTerminal(stderrIsTTY: boolean): void {

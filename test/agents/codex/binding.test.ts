@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { authorizationBinding } from "../../src/proxy/binding.ts";
+import { authorizationBinding } from "../../../src/agents/codex/binding.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "ficta-binding-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -7,11 +7,7 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
-
-export interface AuthorizationBinding {
-  /** Whether `authorization` is one Codex itself would send in this launch. */
-  matches(authorization: string): boolean;
-}
+import type { AuthorizationBinding } from "../../proxy/mod.ts";
 
 /**
  * A binding to Codex's own credentials: auth.json's access token or API key, and the API key

@@ -2,8 +2,8 @@
 import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";
-import { USAGE_EXIT } from "./flags.ts";
-import { say } from "./say.ts";
+import { say } from "../report/say.ts";
+import { USAGE_EXIT } from "./exit-codes.ts";
 
 /** The settings (warnings printed), or the configuration error's message (not yet printed). */
 export function loadSettingsOrProblem(env: Env): Settings | { problem: string } {

@@ -1,5 +1,0 @@
-@echo off
-rem ficta-shim: written by `ficta install` so that `codex` runs through ficta; `ficta uninstall` removes it.
-rem Bypass once: set FICTA_DISABLE=1   Bypass until `ficta enable`: ficta disable
-{{COMMAND}} codex %*
-exit /b %ERRORLEVEL%

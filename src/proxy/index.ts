@@ -1,9 +1,0 @@
-export {
-  PROXY_TOKEN_HEADER,
-  type ProxyOptions,
-  type ProxySeams,
-  type RequestRecorder,
-  type RunningProxy,
-  startProxy,
-} from "./server.ts";
-export { authorizationBinding } from "./binding.ts";
