@@ -9,6 +9,7 @@
  * checks.executable.status; // "ok" | "warn" | "fail"
  * ```
  */
+import { runtime } from "../../runtime/mod.ts";
 import { type Env } from "../../config/paths.ts";
 import { defaults, type Settings } from "../../config/schema.ts";
 import { isLoopbackHost } from "../../config/upstream.ts";
@@ -42,7 +43,7 @@ function timeout(ms: number): Promise<"timeout"> {
 
 async function codexVersion(path: string, env: Env, timeoutMs: number): Promise<string | null> {
   try {
-    const child = Bun.spawn([path, "--version"], {
+    const child = runtime.spawn([path, "--version"], {
       env,
       stdin: "ignore",
       stdout: "pipe",
