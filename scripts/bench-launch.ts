@@ -164,6 +164,7 @@ async function followsTheSecret(): Promise<void> {
   const { compileEngine } = await import("../src/core/mod.ts");
   const { loadRegistry, storedSecrets } = await import("../src/registry/index.ts");
   const { allCredentialFiles } = await import("../src/agents/mod.ts");
+  const { responsesDialect } = await import("../src/agents/codex/wire.ts");
   const { readStore } = await import("../src/registry/store.ts");
   const { schema } = await import("../src/config/schema.ts");
   const { mkdirSync } = await import("node:fs");
@@ -245,6 +246,7 @@ async function followsTheSecret(): Promise<void> {
         shapes: true,
         disabledFormats: [],
         restoreIntoTools: "all",
+        dialect: responsesDialect,
       });
       compile.push(performance.now() - started);
     }

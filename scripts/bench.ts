@@ -306,6 +306,7 @@ const DEFAULTS: EngineOptions = {
   shapes: true,
   disabledFormats: [],
   restoreIntoTools: "all",
+  dialect: responsesDialect,
 };
 const SIZES: Array<[string, number]> = [
   ["1KB", 1024],

@@ -156,6 +156,47 @@ export interface Agent {
   // Its wire.
   /** What the proxy needs: routes, upstreams, identity headers, local answers, refusal rendering. */
   readonly proxy: ProxyAgent;
-  /** Which events and tool fields of its wire API restore touches. */
+  /**
+   * Its wire API as core reads it: which events and tool fields restore touches, which request
+   * fields hold JSON text and how it cuts long tool outputs (redaction).
+   */
   readonly dialect: Dialect;
+  /** One model turn for doctor's live self-test; absent: doctor says the self-test is not run. */
+  readonly selfTest?: SelfTestTurn;
+}
+
+/** A synthetic value of doctor's self-test: its name and its value (or surrogate). */
+export interface SelfTestValue {
+  name: string;
+  value: string;
+}
+
+/**
+ * One model turn as doctor's live self-test plays it through the real proxy, in the agent's own
+ * wire API: a request holding two values (`plain`, and `quoted` with a quote and a backslash) as a
+ * tool's output and inside an echoed tool call, and the streamed answer a model would give with
+ * their surrogates, each cut across two deltas (Codex: agents/codex/self-test.ts).
+ *
+ * ```ts
+ * const body = agent.selfTest.request({ plain, quoted });
+ * const { sse, text, command } = agent.selfTest.answer({ plain: plainSurrogate, quoted: quotedSurrogate });
+ * const got = agent.selfTest.read(restoredSse); // got.text === text with the values back
+ * ```
+ */
+export interface SelfTestTurn {
+  /** The model call's path on the proxy (`/v1/responses`). */
+  readonly path: string;
+  /** The request body as the client would send it. */
+  request(values: { plain: SelfTestValue; quoted: SelfTestValue }): string;
+  /**
+   * The model's streamed answer (SSE): `text` holds both surrogates; `command` is the tool
+   * command it asks to run, holding `quoted`'s surrogate.
+   */
+  answer(surrogates: { plain: string; quoted: string }): {
+    sse: string;
+    text: string;
+    command: string;
+  };
+  /** What the client takes from an answer: its text, the command as streamed and as completed. */
+  read(sse: string): { text: string; commands: (string | undefined)[] };
 }

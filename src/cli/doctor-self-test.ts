@@ -6,7 +6,8 @@
  * real values even split across SSE deltas and escaped inside tool-call arguments.
  *
  * The engine comes from a factory so a test can hand in a broken one; doctor passes the
- * production `compileEngine`.
+ * production `compileEngine`. The turn itself (request, streamed answer, what the client reads)
+ * is the agent's, in its own wire API (`Agent.selfTest`).
  */
 import { engineOptions } from "../config/engine-options.ts";
 import type { Settings } from "../config/schema.ts";
@@ -17,8 +18,7 @@ import {
   type Secret,
   surrogateFor,
 } from "../core/mod.ts";
-import { responsesDialect } from "../agents/codex/wire.ts";
-import { codexProxy } from "../agents/codex/proxy.ts";
+import type { Agent } from "../agents/agent.ts";
 import {
   PROXY_TOKEN_HEADER,
   type RequestRecorder,
@@ -50,7 +50,7 @@ const PLAIN = "FICTA_SELFTEST_PLAIN";
 const QUOTED = "FICTA_SELFTEST_QUOTED";
 const TIMEOUT_MS = 1500;
 
-/** The ways a value can sit in a Codex request: raw, in a JSON string, in JSON in a JSON string. */
+/** The ways a value can sit in a request: raw, in a JSON string, in JSON in a JSON string. */
 function wireForms(value: string): string[] {
   const once = JSON.stringify(value).slice(1, -1);
   return [value, once, JSON.stringify(once).slice(1, -1)];
@@ -73,61 +73,6 @@ export function withoutRedaction(engine: Engine): Engine {
   };
 }
 
-interface ModelAnswer {
-  text: string;
-  /** The `arguments` JSON text of an exec_command call. */
-  args: string;
-}
-
-/** The SSE a Responses API model would stream, each surrogate cut across two deltas. */
-function sseAnswer(plain: string, quoted: string): { sse: string; expected: ModelAnswer } {
-  const text = `the plain value is ${plain} and the quoted one is ${quoted}.`;
-  // Inside single quotes the shell takes the value as written, so the restored command holds it
-  // verbatim (a bare word would be re-quoted for the shell).
-  const args = JSON.stringify({ cmd: `printf '%s\\n' '${quoted}'`, yield_time_ms: 1000 });
-  const cut = (s: string, token: string) => {
-    const at = s.indexOf(token) + Math.floor(token.length / 2);
-    return [s.slice(0, at), s.slice(at)];
-  };
-  const events: Record<string, unknown>[] = [
-    { type: "response.created", response: { id: "resp_doctor", status: "in_progress" } },
-    ...cut(text, plain).flatMap((part) => cut(part, quoted)).filter(Boolean).map((delta) => ({
-      type: "response.output_text.delta",
-      item_id: "msg_doctor",
-      output_index: 0,
-      content_index: 0,
-      delta,
-    })),
-    ...cut(args, quoted).map((delta) => ({
-      type: "response.function_call_arguments.delta",
-      item_id: "fc_doctor",
-      output_index: 1,
-      delta,
-    })),
-    {
-      type: "response.output_item.done",
-      output_index: 1,
-      item: {
-        type: "function_call",
-        id: "fc_doctor",
-        call_id: "call_doctor",
-        name: "exec_command",
-        arguments: args,
-      },
-    },
-    {
-      type: "response.completed",
-      response: {
-        id: "resp_doctor",
-        status: "completed",
-        usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 },
-      },
-    },
-  ];
-  const sse = events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join("");
-  return { sse, expected: { text, args } };
-}
-
 /** Streams `text` in 7-byte chunks, so SSE lines and surrogates also straddle reads. */
 function trickle(text: string): ReadableStream<Uint8Array> {
   const bytes = new TextEncoder().encode(text);
@@ -145,26 +90,37 @@ function firstLine(text: string): string {
   return text.split("\n")[0].slice(0, 200);
 }
 
-/** What Codex would take from the stream: the text deltas and the tool call's arguments. */
-function readAnswer(sse: string): { text: string; deltaArgs: string; doneArgs: string } {
-  let text = "";
-  let deltaArgs = "";
-  let doneArgs = "";
-  for (const block of sse.split("\n\n")) {
-    const data = block.split("\n").find((line) => line.startsWith("data: "));
-    if (!data) continue;
-    const event = JSON.parse(data.slice("data: ".length));
-    if (event.type === "response.output_text.delta") text += event.delta;
-    if (event.type === "response.function_call_arguments.delta") deltaArgs += event.delta;
-    if (event.type === "response.output_item.done") doneArgs = event.item.arguments;
+/** `settings` with each of `paths` (dotted, e.g. `upstream.openai`) set to `value`. */
+function withSettings(settings: Settings, paths: readonly string[], value: string): Settings {
+  const copy = structuredClone(settings) as unknown as Record<string, Record<string, unknown>>;
+  for (const path of paths) {
+    const [section, key] = path.split(".");
+    copy[section] = { ...copy[section], [key]: value };
   }
-  return { text, deltaArgs, doneArgs };
+  return copy as unknown as Settings;
 }
 
+export interface SelfTestOptions {
+  /** The agent whose proxy, dialect and model turn are tested. */
+  agent: Agent;
+  settings: Settings;
+  /** The production `compileEngine`, or a broken one in tests. */
+  compile: EngineFactory;
+}
+
+/**
+ * Plays the agent's self-test turn through its real proxy; undefined when the agent has none.
+ *
+ * ```ts
+ * const result = await selfTest({ agent, settings, compile: compileEngine });
+ * if (result && !result.ok) for (const p of result.proofs) console.log(p.name, p.detail);
+ * ```
+ */
 export async function selfTest(
-  settings: Settings,
-  compile: EngineFactory,
-): Promise<SelfTestResult> {
+  { agent, settings, compile }: SelfTestOptions,
+): Promise<SelfTestResult | undefined> {
+  const turn = agent.selfTest;
+  if (turn === undefined) return undefined;
   const started = performance.now();
   const id = () => crypto.randomUUID().replaceAll("-", "");
   const secrets: Secret[] = [
@@ -177,7 +133,7 @@ export async function selfTest(
   const [plainSurrogate, quotedSurrogate] = await Promise.all(
     secrets.map((s) => surrogateFor(key, s.value)),
   );
-  const answer = sseAnswer(plainSurrogate, quotedSurrogate);
+  const answer = turn.answer({ plain: plainSurrogate, quoted: quotedSurrogate });
 
   const received: string[] = [];
   const upstream = runtime.serve({
@@ -193,8 +149,7 @@ export async function selfTest(
   });
   const origin = `http://127.0.0.1:${upstream.port}`;
   const proxySettings: Settings = {
-    ...settings,
-    upstream: { chatgpt: origin, openai: origin },
+    ...withSettings(settings, agent.proxy.upstreamSettings, origin),
     log: { ...settings.log, bodies: false },
   };
   const token = id();
@@ -205,14 +160,14 @@ export async function selfTest(
     const engine = await compile(
       secrets,
       key,
-      engineOptions(settings, { restoreIntoTools: "all" }),
+      engineOptions(settings, { dialect: agent.dialect, restoreIntoTools: "all" }),
     );
     const session = memorySession();
     const start = (e: Engine) => {
       const proxy = serve({
-        agent: codexProxy,
+        agent: agent.proxy,
         engine: e,
-        dialect: responsesDialect,
+        dialect: agent.dialect,
         settings: proxySettings,
         token,
         session,
@@ -220,26 +175,13 @@ export async function selfTest(
       proxies.push(proxy);
       return proxy;
     };
-    // A Codex-shaped turn: the values as `cat .env` output and inside an echoed tool call.
-    const body = JSON.stringify({
-      model: "ficta-doctor",
-      stream: true,
-      input: [
-        {
-          type: "function_call_output",
-          call_id: "call_prev",
-          output: `Output:\n${PLAIN}=${plain}\n${QUOTED}=${quoted}\n`,
-        },
-        {
-          type: "function_call",
-          call_id: "call_prev",
-          name: "exec_command",
-          arguments: JSON.stringify({ cmd: `echo ${plain} ${quoted}` }),
-        },
-      ],
+    // The values as `cat .env` output and inside an echoed tool call.
+    const body = turn.request({
+      plain: { name: PLAIN, value: plain },
+      quoted: { name: QUOTED, value: quoted },
     });
     const send = (proxy: RunningProxy) =>
-      fetch(`${proxy.origin}/v1/responses`, {
+      fetch(`${proxy.origin}${turn.path}`, {
         method: "POST",
         headers: {
           "content-type": "application/json",
@@ -297,8 +239,8 @@ export async function selfTest(
         : `with redaction off, the proxy answered ${ungated.response.status} instead of the 400 refusal`,
     });
 
-    const got = readAnswer(redacted.text);
-    const expectedText = answer.expected.text.replace(plainSurrogate, plain).replace(
+    const got = turn.read(redacted.text);
+    const expectedText = answer.text.replace(plainSurrogate, plain).replace(
       quotedSurrogate,
       quoted,
     );
@@ -311,15 +253,8 @@ export async function selfTest(
         : "the streamed text did not come back with the real values",
     });
 
-    const command = (args: string) => {
-      try {
-        return JSON.parse(args).cmd as unknown;
-      } catch {
-        return undefined;
-      }
-    };
-    const wanted = `printf '%s\\n' '${quoted}'`;
-    const argsOk = command(got.deltaArgs) === wanted && command(got.doneArgs) === wanted;
+    const wanted = answer.command.replace(quotedSurrogate, quoted);
+    const argsOk = got.commands.every((command) => command === wanted);
     proofs.push({
       name: "restore-tool-arguments",
       ok: argsOk,

@@ -31,7 +31,7 @@ import { loopbackNoProxy } from "../session/child.ts";
 import { REFUSED_EXIT } from "../session/exit-codes.ts";
 import { disabledRefusal, launchRefusals } from "../session/verdict.ts";
 import { VERSION } from "../version.ts";
-import { type EngineFactory, selfTest } from "./doctor-self-test.ts";
+import { type EngineFactory, selfTest, type SelfTestOptions } from "./doctor-self-test.ts";
 import { parseFlags, USAGE_EXIT } from "./flags.ts";
 import { say } from "./say.ts";
 
@@ -186,8 +186,11 @@ function disabledCheck(agent: Agent, env: Env, settings: Settings): Check {
   );
 }
 
-async function selfTestCheck(settings: Settings, compile: EngineFactory): Promise<Check> {
-  const result = await selfTest(settings, compile);
+async function selfTestCheck(options: SelfTestOptions): Promise<Check> {
+  const result = await selfTest(options);
+  if (result === undefined) {
+    return check("self-test", "warn", `no live self-test for ${options.agent.title} yet`);
+  }
   const details = result.proofs.map((p) => `${p.ok ? "ok  " : "FAIL"} ${p.name}: ${p.detail}`);
   return result.ok
     ? check(
@@ -213,7 +216,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
       self: options.self ?? process.execPath,
       timeoutMs: STEP_TIMEOUT_MS,
     }),
-    selfTestCheck(settings, options.compile ?? compileEngine),
+    selfTestCheck({ agent, settings, compile: options.compile ?? compileEngine }),
   ]);
   const checks = [
     config,
@@ -238,7 +241,7 @@ export async function diagnose(options: DoctorOptions): Promise<DoctorReport> {
   };
 }
 
-export function renderReport(report: DoctorReport): string {
+function renderReport(report: DoctorReport): string {
   const label = { ok: "ok  ", warn: "warn", fail: "FAIL" };
   const width = Math.max(...report.checks.map((c) => c.id.length));
   const lines = [`ficta doctor (ficta ${report.ficta})`];

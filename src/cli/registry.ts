@@ -40,7 +40,7 @@ export interface RegistryListing {
   detect: { shapes: boolean; encoded: boolean; disabled_formats: string[] };
 }
 
-export async function listRegistry(
+async function listRegistry(
   settings: Settings,
   cwd: string,
   env: Record<string, string | undefined>,

@@ -1,9 +1,10 @@
 /**
  * The engine's options as the settings decide them: one place, so the launch and doctor's
- * self-test compile the same engine.
+ * self-test compile the same engine. The agent's wire dialect comes from the caller (config sits
+ * below the agents).
  *
  * ```ts
- * compileEngine(secrets, key, engineOptions(settings));
+ * compileEngine(secrets, key, engineOptions(settings, { dialect: agent.dialect }));
  * ```
  */
 import type { EngineOptions } from "../core/mod.ts";
@@ -11,7 +12,7 @@ import type { Settings } from "./schema.ts";
 
 export function engineOptions(
   settings: Settings,
-  overrides: Partial<EngineOptions> = {},
+  overrides: Pick<EngineOptions, "dialect"> & Partial<EngineOptions>,
 ): EngineOptions {
   return {
     encoded: settings.detect.encoded,

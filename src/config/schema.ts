@@ -2,6 +2,13 @@
  * The configuration schema: the single source of truth for every key, its type, default,
  * description and environment variables. README's key table is generated from it
  * (`bun run docs`) and a test keeps the two in agreement.
+ *
+ * Agents' sections live here too (`upstream`, one section per agent such as `codex`): config sits
+ * below the agents in the layer order, the file is read before any agent is chosen (`ficta
+ * doctor`, `ficta config`, the generated key table), and the proxy and the session read the
+ * typed `Settings`. An agent reads its section through its own functions (`Agent.configuredPath`,
+ * `ProxyAgent.upstreams`), so only this file and the agent's folder name its keys
+ * (docs/architecture.md, "Settings").
  */
 import { z } from "zod";
 import { upstreamProblem } from "./upstream.ts";
@@ -22,8 +29,8 @@ const upstreamUrl = z.string().superRefine((url, ctx) => {
 });
 
 export const PROCESS_ENV_MODES = ["secret-ish", "all", "off"] as const;
-export const RESTORE_POLICIES = ["all", "none"] as const;
-export const COMMAND_FORMATS = ["auto", "json", "dotenv"] as const;
+const RESTORE_POLICIES = ["all", "none"] as const;
+const COMMAND_FORMATS = ["auto", "json", "dotenv"] as const;
 export const PRESETS = ["doppler", "1password", "infisical"] as const;
 
 const commandSource = z.object({
@@ -151,6 +158,7 @@ export const schema = z.object({
       description: "Also catch registered values base64- or hex-encoded.",
     }),
   }).strict().prefault({}),
+  // The model providers' base URLs, by provider (an agent's `ProxyAgent.upstreams` picks its own).
   upstream: z.object({
     chatgpt: key(upstreamUrl.default("https://chatgpt.com"), {
       description: "Where ChatGPT-login traffic goes.",
@@ -189,6 +197,7 @@ export const schema = z.object({
       description: "Cap on the total size of kept logs, in MiB.",
     }),
   }).strict().prefault({}),
+  // One section per agent: where its real executable is (`Agent.configuredPath` reads it).
   codex: z.object({
     path: key(z.string().default(""), {
       description:

@@ -4,7 +4,7 @@
  * by shape detection and of what restore wrote into tool inputs.
  */
 import { ANY_DEPTH, jsonEscape, NO_LITERALS, type ValueForms, valueForms } from "./redact/forms.ts";
-import { isJsonBody, transportDepth } from "./redact/depth.ts";
+import { isJsonBody, jsonTextKeys, transportDepth } from "./redact/depth.ts";
 import { restoreSpellings } from "./restore/literals.ts";
 import { leftmostLongest, type Match, Matcher, mergeDisjoint } from "./redact/matcher.ts";
 import { replaceMatches } from "./redact/redact.ts";
@@ -19,7 +19,10 @@ import type { Counts, Engine, EngineOptions, Secret } from "./types.ts";
 export interface EngineInsight {
   /** Distinct protected values: registered plus learned by shape this session. */
   values: number;
-  /** Shape detections by format name, this session. */
+  /**
+   * Values learned by shape detection this session, by format (derived from their names: the
+   * request log reports each replacement as `shape:<format>`, names and counts only).
+   */
   detections: Counts;
   /** What a restorer of this engine is built with (lookups, memory, policy). */
   restore: RestoreOptions;
@@ -35,7 +38,7 @@ export type ShapeFinder = (text: string, disabled?: ReadonlySet<string>) => Shap
 const MAX_MIN_LENGTH = 8;
 /** Armor lines of a PEM block: public text, never registered. */
 const PEM_ARMOR = /^-----(?:BEGIN|END) [A-Z0-9 ]+-----$/;
-/** Report name of a value learned by shape detection. */
+/** Report name of a value learned by shape detection (`shape:<format>` in the request log). */
 const LEARNED_PREFIX = "shape:";
 /** Matcher ranks: registered values win over learned ones where they overlap. */
 const REGISTERED = 0;
@@ -237,7 +240,12 @@ export async function buildEngine(
   all.forEach(({ forms }, id) => {
     for (let i = 1; i < forms.length; i++) matcher.add(forms[i], firstForms[id] + i, REGISTERED);
   });
-  const pieces = truncationFinder(all.map((value) => value.forms));
+  const pieces = truncationFinder(all.map((value) => value.forms), options.dialect.truncation);
+  const jsonText = jsonTextKeys(
+    options.dialect.calls.filter((c) => c.input === "json" || c.input === "opaque").map((c) =>
+      c.field
+    ),
+  );
   const surrogates = await signing;
   values.forEach((_, id) => {
     const spelling = table.formBase[firstForms[id]];
@@ -245,7 +253,6 @@ export async function buildEngine(
     table.bySurrogate.set(surrogates[id], spelling);
   });
 
-  const detections: Counts = {};
   const disabled = new Set(options.disabledFormats);
   const shapeFinder = options.shapes ? finder : undefined;
   /** Decoded tool-input text ficta wrote when restoring -> the spelling it restored. */
@@ -257,7 +264,6 @@ export async function buildEngine(
     const spelling = table.formBase[first];
     table.surrogates[spelling] = encoder.encode(surrogate);
     table.bySurrogate.set(surrogate, spelling);
-    detections[format] = (detections[format] ?? 0) + 1;
     forms.forms.forEach((form, i) => addLearnedForm(form, first + i));
     return id;
   }
@@ -341,8 +347,8 @@ export async function buildEngine(
     // Registered values first, then learned ones, then detections no form covered.
     let matches = matcher.find(input);
     if (spans.length > 0) matches = mergeDisjoint(matches, leftmostLongest(spans));
-    // Pieces of values cut by Codex's output truncation, at the cut edges only: each piece is a
-    // spelling of its own (restored as the piece).
+    // Pieces of values cut by the agent's output truncation, at the cut edges only: each piece
+    // is a spelling of its own (restored as the piece).
     const cut = pieces(input);
     if (cut.length > 0) {
       const cuts = cut.map((c) => ({ ...c, id: table.rawForm[c.id], ids: [table.rawForm[c.id]] }));
@@ -354,7 +360,7 @@ export async function buildEngine(
     const json = isJsonBody(input);
     const depthAt = (m: Match) =>
       json && (memory.size > 0 || m.ids || table.choices[m.id].length > 2)
-        ? transportDepth(input, m.start)
+        ? transportDepth(input, m.start, jsonText)
         : json
         ? 1
         : 0;
@@ -387,10 +393,10 @@ export async function buildEngine(
     if (memory.size >= MEMORY_LIMIT) memory.clear();
     memory.set(written, spelling);
     if (written === table.texts[spelling] || writtenForms.has(written)) return;
-    // Never capped: Codex echoes every earlier tool call each turn, so a form dropped here would
-    // leave the next request in clear. The set is bounded by spellings x quoting contexts.
-    // Closed under restore: the call Codex echoes next turn holds this text under one layer of
-    // JSON (a custom tool's input) or two (`arguments`); each maps back to the spelling restored.
+    // Never capped: an agent echoes every earlier tool call each turn, so a form dropped here
+    // would leave the next request in clear. The set is bounded by spellings x quoting contexts.
+    // Closed under restore: the call echoed next turn holds this text under one layer of JSON
+    // (a freeform tool input) or two (`arguments`); each maps back to the spelling restored.
     writtenForms.add(written);
     let form = written;
     for (let depth = 0; depth <= 3; depth++, form = jsonEscape(form)) {
@@ -420,10 +426,20 @@ export async function buildEngine(
     restorer: (response) => createRestorer({ ...restoreOptions, ...response }),
     insight: () => ({
       values: table.names.length,
-      detections: { ...detections },
+      detections: learnedByFormat(table.names.slice(values.length)),
       restore: restoreOptions,
     }),
   };
+}
+
+/** Learned values' report names (`shape:<format>`) counted by format. */
+function learnedByFormat(names: readonly string[]): Counts {
+  const counts: Counts = {};
+  for (const name of names) {
+    const format = name.slice(LEARNED_PREFIX.length);
+    counts[format] = (counts[format] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** The engine for a launch: `secrets` from the registry, `key` from `importSurrogateKey`. */

@@ -8,7 +8,7 @@
  * const engine = await compileEngine(secrets, await importSurrogateKey(raw), options);
  * const { output, counts } = await engine.redactBytes(body);       // surrogates in, values out
  * if (engine.gateBytes(output).length > 0) refuse();               // anything left: never sent
- * const { stream, stats } = engine.restorer({ contentType, dialect: responsesDialect });
+ * const { stream, stats } = engine.restorer({ contentType, dialect: agent.dialect });
  * ```
  */
 
@@ -18,7 +18,7 @@
  *
  * ```ts
  * const engine = await compileEngine(registry.secrets, key, { encoded: true, shapes: true,
- *   disabledFormats: [], restoreIntoTools: "all" });
+ *   disabledFormats: [], restoreIntoTools: "all", dialect: agent.dialect });
  * ```
  */
 export { compileEngine } from "./engine.ts";
@@ -52,14 +52,16 @@ export { bodyKind, isRestorable } from "./restore/restorer.ts";
 export type { BodyKind } from "./restore/restorer.ts";
 
 /**
- * A wire dialect: what restore must know about one agent's model API, as data (see
- * restore/dialect.ts for the fields and a sketch of the Anthropic Messages dialect).
+ * A wire dialect: what core must know about one agent's model API, as data: restore's events
+ * and tools, redaction's JSON-text calls and truncation markers (see restore/dialect.ts for the
+ * fields and a sketch of the Anthropic Messages dialect).
  *
  * ```ts
- * const engine = ...; engine.restorer({ contentType: "text/event-stream", dialect: responsesDialect });
+ * const engine = ...; engine.restorer({ contentType: "text/event-stream", dialect: agent.dialect });
  * ```
  */
 export { plainDialect } from "./restore/dialect.ts";
+export type { CutMarker, Truncation } from "./redact/truncation.ts";
 export type {
   Announcement,
   CallShape,

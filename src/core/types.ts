@@ -31,6 +31,11 @@ export interface EngineOptions {
   disabledFormats: string[];
   /** `none`: surrogates in tool-call arguments and custom tool inputs are left as they are. */
   restoreIntoTools: "all" | "none";
+  /**
+   * The agent's wire API: redaction reads its JSON-text fields and truncation markers from it
+   * (restorers take theirs per response, `ResponseOptions.dialect`).
+   */
+  dialect: Dialect;
 }
 
 /** What one response needs to be restored. */
@@ -65,7 +70,7 @@ export interface Engine {
   gateText(input: string): string[];
   /**
    * A streaming restore for one response: `contentType` null is sniffed (SSE, JSON or text);
-   * `dialect` tells which events carry text and tool input (e.g. Codex's `responsesDialect`).
+   * `dialect` tells which events carry text and tool input (the agent's, e.g. `responsesDialect`).
    */
   restorer(options: ResponseOptions): Restorer;
 }

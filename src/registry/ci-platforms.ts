@@ -56,7 +56,6 @@ export const SYSTEM_NAMES = [
   "PATHEXT",
   "PROCESSOR_*",
   "NUMBER_OF_PROCESSORS",
-  "CODEX_HOME",
 ];
 
 export const PLATFORMS: Platform[] = [

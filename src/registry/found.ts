@@ -48,6 +48,11 @@ export interface CredentialFile {
   read(env: Env): SourceOutput;
   /** A dotenv file the agent loads into its own environment, read like the project's. */
   dotenv?(env: Env): string;
+  /**
+   * Variables that say where the agent keeps its files (its home directory): paths, not secrets, so
+   * `process_env = "all"` leaves them like the system's own variables.
+   */
+  locationVariables?: readonly string[];
 }
 
 /** One parsed dotenv line as the registry takes it: the literal spelling kept when it differs. */

@@ -7,6 +7,11 @@
  * `min_len` characters is registered on its own too, so a command printing part of the file
  * leaks no line. ficta's surrogate key (`FICTA_SURROGATE_KEY`, the key file's text) is always
  * protected, whatever the settings, and counted in no source.
+ *
+ * ```ts
+ * const registry = await loadRegistry(settings, { cwd, env, credentialFiles: allCredentialFiles() });
+ * for (const line of reportLines(registry)) say(line); // names and counts only
+ * ```
  */
 import { type GlobMatcher, runtime } from "../runtime/mod.ts";
 import { existsSync, readFileSync } from "node:fs";
@@ -123,7 +128,8 @@ export async function loadRegistry(
     }
   };
   for (const output of dotenv) keep(output, (display) => resolve(cwd, display));
-  keep(readProcessEnv(env, config.process_env, include), (source) => source);
+  const plain = credentialFiles.flatMap((file) => file.locationVariables ?? []);
+  keep(readProcessEnv(env, config.process_env, { include, plain }), (source) => source);
   // An agent's own tokens are stored too: a resumed session may hold an older one the agent read.
   for (const file of credentialFiles) {
     const output = file.read(env);

@@ -208,16 +208,31 @@ function isExistingPath(value: string, env: Env): boolean {
   return statSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
+/** Which variables `readProcessEnv` takes whatever they look like, and which it leaves. */
+export interface ProcessEnvOptions {
+  /** Names or `*` patterns protected whatever their name or value looks like. */
+  include?: readonly string[];
+  /**
+   * Names that hold no secret, skipped in `all` mode like the system's: the agents' variables
+   * that say where their files are (`CredentialFile.locationVariables`).
+   */
+  plain?: readonly string[];
+}
+
 /**
- * `include` (names or `*` patterns) are protected whatever their name or value looks like. A
- * secret-ish variable that is set but empty is listed in `empty`: in CI it is usually a secret
- * the job was not given (a fork's pull request, a missing mapping). In `all` mode, the
- * variables the system and the detected CI platform set for every job are skipped.
+ * `include` names are protected whatever their name or value looks like. A secret-ish variable
+ * that is set but empty is listed in `empty`: in CI it is usually a secret the job was not given
+ * (a fork's pull request, a missing mapping). In `all` mode, the variables the system and the
+ * detected CI platform set for every job, and the agents' `plain` ones, are skipped.
+ *
+ * ```ts
+ * readProcessEnv(process.env, "secret-ish", { include: ["APP_*"] });
+ * ```
  */
 export function readProcessEnv(
   env: Env,
   mode: "secret-ish" | "all" | "off",
-  include: readonly string[] = [],
+  { include = [], plain = [] }: ProcessEnvOptions = {},
 ): SourceOutput {
   const output: SourceOutput = {
     kind: "env",
@@ -230,6 +245,7 @@ export function readProcessEnv(
   if (mode === "off") return output;
   const included = nameMatcher(include);
   const { isPlatformName } = platformNames(env);
+  const isPlain = nameMatcher(plain);
   for (const [name, value] of Object.entries(env)) {
     // ficta's own settings are not secrets; its surrogate key is protected by the registry itself.
     if (value === undefined || name.startsWith("FICTA_")) continue;
@@ -242,7 +258,7 @@ export function readProcessEnv(
       continue;
     }
     if (mode === "all") {
-      if (!isSecretishName(name) && isPlatformName(name)) {
+      if (!isSecretishName(name) && (isPlatformName(name) || isPlain(name))) {
         countSkip(output.skipped, "CI or system variable");
         continue;
       }

@@ -30,12 +30,35 @@ const NUMBER = /^[+-]?(?:\d+(?:\.\d+)?|\.\d+)(?:e[+-]?\d+)?$/i;
 const MIME_TYPE =
   /^(?:application|audio|font|image|message|model|multipart|text|video)\/[a-z0-9][a-z0-9.+-]*(?:\s*;\s*[a-z0-9-]+=[a-z0-9._-]+)*$/i;
 /**
+ * Model families of every provider, not of one agent: a `.env` names the models of whatever
+ * the project calls (OpenAI's `codex-mini-latest` is a model name, like `claude-sonnet-4-5`).
+ * Patterns, as the regular expression below reads them.
+ */
+const MODEL_FAMILIES = [
+  "gpt",
+  "chatgpt",
+  "codex",
+  "o\\d",
+  "text-embedding",
+  "claude",
+  "gemini",
+  "gemma",
+  "llama",
+  "mistral",
+  "mixtral",
+  "deepseek",
+  "qwen",
+  "grok",
+  "phi",
+];
+/**
  * Model names: a family, then short lower-case parts after `-`, `.`, `:` or `/`
  * (`gpt-5.1-codex-mini`, `o3`, `claude-sonnet-4-5`, `llama3.1:8b`). A random token that merely
  * starts with a family's letters has no separator after them, or a part too long.
  */
-const MODEL_SLUG =
-  /^(?:gpt|chatgpt|codex|o\d|text-embedding|claude|gemini|gemma|llama|mistral|mixtral|deepseek|qwen|grok|phi)(?:\d[a-z0-9.]{0,6})?(?:[-.:/][a-z0-9.]{1,12})*$/;
+const MODEL_SLUG = new RegExp(
+  `^(?:${MODEL_FAMILIES.join("|")})(?:\\d[a-z0-9.]{0,6})?(?:[-.:/][a-z0-9.]{1,12})*$`,
+);
 /** A URL whose user-info part is absent: a credential in it makes the value a secret. */
 const PLAIN_URL = /^[a-z][a-z0-9+.-]*:\/\/[^\s@/?#]+(?:[/?#][^\s@]*)?$/i;
 /**

@@ -74,7 +74,7 @@ const HEADINGS: Record<OutcomeKind, (agent: string) => string> = {
 };
 
 /** The Markdown block for `$GITHUB_STEP_SUMMARY`. */
-export function stepSummaryMarkdown(outcome: Outcome): string {
+function stepSummaryMarkdown(outcome: Outcome): string {
   const agent = outcome.agent ?? "the agent";
   const lines = [
     // A blank line first, so the heading never runs on from an earlier step's last line.

@@ -3,6 +3,10 @@
  * foreground process group, so the child gets them from the terminal itself; ficta only has to
  * survive them (a dead ficta would leave the agent talking to a dead proxy). Termination requests
  * sent to ficta alone (SIGTERM from a supervisor, SIGHUP from a closed terminal) are passed on.
+ *
+ * ```ts
+ * const code = await runChild(launch.command, childEnv(env, launch.env), stop.signal);
+ * ```
  */
 import { type Child, runtime } from "../runtime/mod.ts";
 import { constants } from "node:os";

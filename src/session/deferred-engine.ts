@@ -11,6 +11,11 @@
  * request on, redaction waits for the new one. A replacement that fails to compile leaves the
  * current engine in place: a watcher's trouble never stops protection of what is known.
  * Surrogates are deterministic, so answers restore the same under either engine.
+ *
+ * ```ts
+ * const engine = deferredEngine(compileEngine(secrets, key, options)); // hand to the proxy now
+ * engine.replace(compileEngine(more, key, options));                   // a watched file changed
+ * ```
  */
 import type { Engine } from "../core/mod.ts";
 

@@ -255,7 +255,8 @@ async function airlocked(
     extra: [{ name: agent.tokenVariable, source: "ficta", value: token }],
     key,
     log: (entry) => session.note(entry),
-    compile: (secrets) => compileEngine(secrets, key, engineOptions(settings)),
+    compile: (secrets) =>
+      compileEngine(secrets, key, engineOptions(settings, { dialect: agent.dialect })),
   });
   for (const line of protection.reportLines) say(line);
   // ficta's own fetch to a loopback upstream must not go through a system proxy either.

@@ -3,6 +3,13 @@
  * launches (the protected-value store), and values that appear in watched files during the
  * session. Both join the engine that the proxy holds; nothing here is on the path to the agent's
  * spawn except reading the store's one-line header for the launch report.
+ *
+ * ```ts
+ * const protection = startProtection({ settings, env, cwd, registry, extra, key, log,
+ *   compile: (secrets) => compileEngine(secrets, key, engineOptions(settings, { dialect })) });
+ * serve({ engine: protection.engine, ... }); // then spawn the child, and:
+ * protection.begin(stopChild);                 // compile, store, watch
+ * ```
  */
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";

@@ -1,4 +1,11 @@
-/** Settings for a command: warnings printed once, a broken config is its message and exit 2. */
+/**
+ * Settings for a command: warnings printed once, a broken config is its message and exit 2.
+ *
+ * ```ts
+ * const settings = loadSettings(process.env);
+ * if (typeof settings === "number") return settings; // the problem was said
+ * ```
+ */
 import { ConfigError, loadConfig } from "../config/load.ts";
 import type { Env } from "../config/paths.ts";
 import type { Settings } from "../config/schema.ts";

@@ -7,6 +7,7 @@ import { importSurrogateKey } from "../../src/core/surrogate.ts";
 import type { Counts, Engine, EngineOptions, RestoreStats, Secret } from "../../src/core/types.ts";
 import { restoreText } from "./restore/whole.ts";
 import { findShapes } from "../../src/core/redact/shapes.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 
 /** mulberry32: small, fast, good enough to shuffle test inputs reproducibly. */
 export function seeded(seed: number): () => number {
@@ -46,6 +47,7 @@ export const OPTIONS: EngineOptions = {
   shapes: false,
   disabledFormats: [],
   restoreIntoTools: "all",
+  dialect: responsesDialect,
 };
 
 let key: CryptoKey | undefined;

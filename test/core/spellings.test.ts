@@ -4,12 +4,14 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, test } from "bun:test";
-import { transportDepths } from "../../src/core/redact/depth.ts";
+import { jsonTextKeys, transportDepths } from "../../src/core/redact/depth.ts";
 import { shellSpellings } from "../../src/core/restore/shell-words.ts";
 import { SURROGATE_PATTERN } from "../../src/core/surrogate.ts";
 import { findLeaks } from "../leak-check.ts";
 import { bytes, engineFor, fakeValue, secret } from "./fakes.ts";
 
+/** Codex's JSON-text key (its dialect's `json` calls). */
+const ARGUMENTS = jsonTextKeys(["arguments"]);
 const at = (body: string, needle: string) => bytes(body.slice(0, body.indexOf(needle))).length;
 
 describe("transport depth", () => {
@@ -22,19 +24,19 @@ describe("transport depth", () => {
       ],
     });
     const starts = ["AAA", "BBB", "CCC", ', "n"'].map((n) => at(body, n)).sort((a, b) => a - b);
-    const depths = transportDepths(bytes(body), starts);
+    const depths = transportDepths(bytes(body), starts, ARGUMENTS);
     const byNeedle = Object.fromEntries(
       ["AAA", "BBB", "CCC"].map((n) => [n, depths[starts.indexOf(at(body, n))]]),
     );
     // A tool output that is JSON stays content: depth 1.
     expect(byNeedle).toEqual({ AAA: 2, BBB: 1, CCC: 1 });
-    expect(transportDepths(bytes("plain AAA"), [6])).toEqual([0]);
+    expect(transportDepths(bytes("plain AAA"), [6], ARGUMENTS)).toEqual([0]);
   });
 
   test("a quote escaped inside a nested string does not end it", () => {
     const args = JSON.stringify({ cmd: 'echo "x" AAA' });
     const body = JSON.stringify({ arguments: args });
-    expect(transportDepths(bytes(body), [at(body, "AAA")])).toEqual([2]);
+    expect(transportDepths(bytes(body), [at(body, "AAA")], ARGUMENTS)).toEqual([2]);
   });
 });
 

@@ -46,7 +46,13 @@ forEachCodex(() => {
       const engine = await compileEngine(
         [{ name: "E2E_GATE_SECRET", source: "test", value: secret }],
         key,
-        { encoded: true, shapes: false, disabledFormats: [], restoreIntoTools: "all" },
+        {
+          encoded: true,
+          shapes: false,
+          disabledFormats: [],
+          restoreIntoTools: "all",
+          dialect: responsesDialect,
+        },
       );
       const token = crypto.getRandomValues(new Uint8Array(32)).toHex();
       const session = createSession(settings, env);

@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { apiKeyHeaders, startTestProxy, type TestProxy } from "./harness.ts";
 
 let t: TestProxy;
@@ -15,7 +16,13 @@ async function start(values: Record<string, string>) {
   const engine = await compileEngine(
     Object.entries(values).map(([name, value]) => ({ name, source: ".env", value })),
     key,
-    { encoded: true, shapes: false, disabledFormats: [], restoreIntoTools: "all" },
+    {
+      encoded: true,
+      shapes: false,
+      disabledFormats: [],
+      restoreIntoTools: "all",
+      dialect: responsesDialect,
+    },
   );
   t = startTestProxy({ engine });
 }

@@ -7,6 +7,7 @@ import {
   type Secret,
   SURROGATE_PATTERN,
 } from "../../src/core/mod.ts";
+import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { chatgptHeaders, sse, startTestProxy, type TestProxy, until } from "./harness.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
 
@@ -26,6 +27,7 @@ async function start(restoreIntoTools: "all" | "none" = "all") {
     shapes: true,
     disabledFormats: [],
     restoreIntoTools,
+    dialect: responsesDialect,
   });
   t = startTestProxy({ engine });
   return secrets;

@@ -224,7 +224,7 @@ describe("readProcessEnv for CI", () => {
       EMPTY_PLAIN: "",
       APP_EMPTY: "",
     };
-    const read = readProcessEnv(env, "secret-ish", ["APP_*", "CUSTOM_THING"]);
+    const read = readProcessEnv(env, "secret-ish", { include: ["APP_*", "CUSTOM_THING"] });
     expect(read.found.map((f) => f.name).sort()).toEqual(["APP_CONFIG", "CUSTOM_THING"]);
     expect(read.empty).toEqual(["DB_PASSWORD", "STRIPE_KEY", "APP_EMPTY"]);
   });

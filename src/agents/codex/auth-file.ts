@@ -27,6 +27,7 @@ export const codexAuthFile: CredentialFile = {
   path: codexAuthPath,
   read: readCodexAuth,
   dotenv: (env) => join(dirname(codexAuthPath(env)), ".env"),
+  locationVariables: ["CODEX_HOME"],
 };
 
 /** A UUID-like or short account id is an identifier, not a credential. */
@@ -38,7 +39,7 @@ function secretShaped(value: string): boolean {
   return /[A-Za-z]/.test(value) && /\d/.test(value);
 }
 
-export function readCodexAuth(env: Env): SourceOutput {
+function readCodexAuth(env: Env): SourceOutput {
   const path = codexAuthPath(env);
   const output: SourceOutput = {
     kind: "codex",

@@ -82,7 +82,7 @@ export function isPassthrough(args: string[]): boolean {
 }
 
 /** The first subcommand in Codex's arguments (after global options), if any. */
-export function firstCommand(args: string[]): string | undefined {
+function firstCommand(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === "--") return undefined;

@@ -21,12 +21,12 @@ const isTable = (value: unknown): value is Table =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** The proxy variables set in `env`, both spellings, by name. */
-export function proxyVariables(env: Env): string[] {
+function proxyVariables(env: Env): string[] {
   return PROXY_VARIABLES.flatMap((name) => [name, name.toLowerCase()]).filter((name) => env[name]);
 }
 
 /** What one Codex config file sets that would send session data around ficta, by key. */
-export function settingsAroundFicta(config: Table): string[] {
+function settingsAroundFicta(config: Table): string[] {
   const found: string[] = [];
   const otel = isTable(config.otel) ? config.otel : {};
   const exporting = OTEL_EXPORTERS.filter((key) => key in otel && otel[key] !== "none");

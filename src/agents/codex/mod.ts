@@ -11,6 +11,9 @@
  * - `auth-file.ts`: auth.json as a credential source the registry always protects.
  * - `doctor.ts`, `doctor-around.ts`, `versions.ts`: its part of `ficta doctor`.
  * - `resume-hint.ts`, `help.ts`: what is said after a session, and `ficta help codex`.
+ * - `proxy.ts`, `routes.ts`, `binding.ts`: what the proxy serves and forwards for Codex.
+ * - `wire.ts`: the Responses API as core reads it (restore's events and tools, redaction's
+ *   truncation markers); `self-test.ts`: doctor's live turn in that API.
  *
  * ```ts
  * import { codex } from "./agents/codex/mod.ts";
@@ -27,6 +30,7 @@ import { EXECUTABLES, findRealCodex, INSTALL_HINT, PATH_VARIABLES } from "./exec
 import { bypassingOptions, overrides, PROXY_TOKEN_ENV } from "./overrides.ts";
 import { managedConfigRefusal, refusal } from "./refusals.ts";
 import { codexProxy } from "./proxy.ts";
+import { codexSelfTest } from "./self-test.ts";
 import { responsesDialect } from "./wire.ts";
 
 /** Codex's own credential variables: registered like any value, never enough for require. */
@@ -93,4 +97,5 @@ export const codex: Agent = {
 
   proxy: codexProxy,
   dialect: responsesDialect,
+  selfTest: codexSelfTest,
 };

@@ -56,7 +56,7 @@ export const SWITCHED_OFF = [
   // /feedback uploads Codex's logs and the session transcript to Sentry.
   "feedback.enabled=false",
 ];
-export const SWITCHED_OFF_KEYS = new Set(SWITCHED_OFF.map((o) => o.split("=")[0]));
+const SWITCHED_OFF_KEYS = new Set(SWITCHED_OFF.map((o) => o.split("=")[0]));
 
 /**
  * The interactive Codex hands its session to a shared background app server when one runs (one

@@ -67,7 +67,7 @@ export function refusal(args: string[], env: Env): string | undefined {
  * requests to that provider while ficta reported them routed. (macOS MDM profiles deliver the
  * same layer; ficta cannot read those.)
  */
-export const MANAGED_CONFIG = "/etc/codex/managed_config.toml";
+const MANAGED_CONFIG = "/etc/codex/managed_config.toml";
 
 /**
  * The keys of `config` (a parsed managed configuration) that would override ficta's routing or

@@ -1,10 +1,16 @@
 /**
  * Transport depth: how many layers of transport JSON a position in a request body sits under.
  * 0 outside any string (or in a body that is not JSON), 1 in a string of the body, 2 in a string
- * of the JSON text that a function call's `arguments` field carries. A file's own JSON (a
+ * of the JSON text that a JSON-text key carries (the agent's data: the `json` and `opaque` fields
+ * of its dialect's tool calls, e.g. a Responses function call's `arguments`). A file's own JSON (a
  * `config.json` printed by `cat`, inside a tool output) is content, not transport: it stays at 1.
  * The same bytes spell a different text at each depth, so the depth decides which spelling (and
  * surrogate) a matched form stands for.
+ *
+ * ```ts
+ * const keys = jsonTextKeys(["arguments"]);
+ * const depth = isJsonBody(body) ? transportDepth(body, matchStart, keys) : 0;
+ * ```
  */
 
 import { byteStringStart } from "../json-strings.ts";
@@ -12,8 +18,14 @@ import { byteStringStart } from "../json-strings.ts";
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COLON = 0x3a;
-/** The only key whose string value is JSON text written by the transport. */
-const ARGUMENTS = new TextEncoder().encode("arguments");
+/** Keys whose string value is JSON text written by the transport, as bytes. */
+export type JsonTextKeys = readonly Uint8Array[];
+
+/** The keys as `transportDepth` reads them (made once per engine). */
+export function jsonTextKeys(keys: readonly string[]): JsonTextKeys {
+  const encoder = new TextEncoder();
+  return [...new Set(keys)].map((key) => encoder.encode(key));
+}
 
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -28,17 +40,24 @@ function looksLikeJson(body: Uint8Array): boolean {
   return false;
 }
 
-/** Whether the quote at `q` opens the value of an `arguments` key (`"arguments":"`). */
-function opensArguments(body: Uint8Array, q: number): boolean {
+/** Whether the quote at `q` opens the value of one of `keys` (`"arguments":"`). */
+function opensJsonText(body: Uint8Array, q: number, keys: JsonTextKeys): boolean {
+  if (keys.length === 0) return false;
   let k = q - 1;
   while (k >= 0 && isSpace(body[k])) k--;
   if (body[k] !== COLON) return false;
   k--;
   while (k >= 0 && isSpace(body[k])) k--;
   if (body[k] !== QUOTE) return false;
-  const start = k - ARGUMENTS.length - 1;
+  for (const key of keys) if (isKeyBefore(body, k, key)) return true;
+  return false;
+}
+
+/** Whether `"key` ends just before the closing quote at `k`. */
+function isKeyBefore(body: Uint8Array, k: number, key: Uint8Array): boolean {
+  const start = k - key.length - 1;
   if (start < 0 || body[start] !== QUOTE) return false;
-  for (let i = 0; i < ARGUMENTS.length; i++) if (body[start + 1 + i] !== ARGUMENTS[i]) return false;
+  for (let i = 0; i < key.length; i++) if (body[start + 1 + i] !== key[i]) return false;
   return true;
 }
 
@@ -49,13 +68,13 @@ export function isJsonBody(body: Uint8Array): boolean {
 
 /**
  * The transport depth at `target`, a byte offset inside a string of a JSON body: 2 inside a
- * nested string of an `arguments` value, else 1. Reads back to the string's opening quote (inside
- * a string every quote is escaped), so only the string holding the match is read.
+ * nested string of a JSON-text value (`arguments`), else 1. Reads back to the string's opening
+ * quote (inside a string every quote is escaped), so only the string holding the match is read.
  */
-export function transportDepth(body: Uint8Array, target: number): number {
+export function transportDepth(body: Uint8Array, target: number, keys: JsonTextKeys): number {
   const q = byteStringStart(body, target);
   if (q < 0) return 0;
-  if (!opensArguments(body, q)) return 1;
+  if (!opensJsonText(body, q, keys)) return 1;
   // JSON text inside the string: a quote of its own strings is `\"` whose backslash run has
   // length 1 mod 4 (an escaped quote inside them, 3 mod 4).
   let nested = false;
@@ -68,7 +87,11 @@ export function transportDepth(body: Uint8Array, target: number): number {
 }
 
 /** The transport depth at each of `starts`; 0 throughout a body that is not JSON. */
-export function transportDepths(body: Uint8Array, starts: readonly number[]): number[] {
+export function transportDepths(
+  body: Uint8Array,
+  starts: readonly number[],
+  keys: JsonTextKeys,
+): number[] {
   if (!looksLikeJson(body)) return starts.map(() => 0);
-  return starts.map((start) => transportDepth(body, start));
+  return starts.map((start) => transportDepth(body, start, keys));
 }

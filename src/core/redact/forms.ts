@@ -303,7 +303,7 @@ export function valueForms(
     spellings.push(text);
     return spellings.length - 1;
   };
-  /** The spelling under 0..DEPTHS-1 layers of standard JSON (Codex's serializer). */
+  /** The spelling under 0..DEPTHS-1 layers of standard JSON (the agent's serializer). */
   const addTransported = (text: string, spelling: number, layers = DEPTHS) => {
     // Text JSON leaves alone reads the same at every depth: one form, any depth.
     if (!JSON_ESCAPED.test(text)) return addForm(text, spelling, ANY_DEPTH);
@@ -330,7 +330,7 @@ export function valueForms(
         const spelling = addSpelling(escaped);
         // A config file's JSON escapes are copied into commands like the value itself.
         if (style === undefined) quoted.push(spelling);
-        // Another serializer's escapes under Codex's JSON or its own, one layer down (deeper
+        // Another serializer's escapes under the agent's JSON or its own, one layer down (deeper
         // copies are what restore writes, registered as it writes them).
         addTransported(escaped, spelling, style === undefined ? DEPTHS : 2);
         if (style !== undefined) addForm(jsonEscape(escaped, style), spelling, 1);

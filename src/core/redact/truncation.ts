@@ -1,15 +1,15 @@
 /**
- * Truncation-aware matching. Codex shortens a long tool output in the middle, keeping its head and
- * tail around a marker, `…N tokens truncated…` (or `…N chars truncated…`, U+2026 on both sides);
- * its guardian reviewer's transcript uses `<truncated omitted_approx_tokens="N" />`.
+ * Truncation-aware matching. An agent may shorten a long tool output in the middle, keeping its
+ * head and tail around a marker, before it sends the output back to the model. Which markers it
+ * writes and where its tool outputs sit is the agent's data (`Dialect.truncation` in its
+ * `src/agents/<name>/wire.ts`, e.g. `…N tokens truncated…`); this module only finds the edges.
  * A value cut by the marker is no longer whole, so the matcher misses both pieces, and a model
  * that reads the file twice with different output limits can join a head piece and a tail piece.
  *
  * So, at the edges where a cut can fall, a piece of a value is replaced like the whole value:
  * - just before a marker, and at the end of a tool output: a prefix of any form of a value;
- * - just after a marker, and at the start of a tool output: a suffix of any form.
- * Tool outputs are the JSON strings under `"output"` and `"text"` keys; Codex's exec output
- * starts after its `Output:\n` header line.
+ * - just after a marker, and at the start of a tool output (after the agent's output header, if
+ *   it writes one): a suffix of any form.
  *
  * The minimum piece is MIN_PIECE bytes, or a quarter of the form for forms shorter than
  * 4 x MIN_PIECE, never below FLOOR_PIECE. What can still leak is the piece below the minimum at
@@ -17,10 +17,41 @@
  * short one, however many reads are combined, since every read cuts at one of these edges.
  *
  * Elsewhere (a piece in the middle of a line, `cut -c`, `dd skip=`) nothing is caught: those are
- * not cuts Codex makes.
+ * not cuts an agent makes.
+ *
+ * ```ts
+ * const pieces = truncationFinder(formsById, dialect.truncation);
+ * const matches = pieces(requestBytes); // value pieces at cut edges, sorted and disjoint
+ * ```
  */
 import type { Match } from "./matcher.ts";
 import { byteStringEnd, byteStringStart } from "../json-strings.ts";
+
+/**
+ * A marker an agent writes where it cut a tool output: `open`, at most `within` bytes, `close`
+ * (e.g. `…`, `12 tokens truncated`, `…`). Matched in the request's JSON as written and, when it
+ * has non-ASCII characters, as `\uXXXX` escapes too.
+ */
+export interface CutMarker {
+  readonly open: string;
+  readonly close: string;
+  /** The most bytes between the end of `open` and the start of `close`. */
+  readonly within: number;
+  /** What the text between must be (tested on one character per byte); absent: anything. */
+  readonly between?: RegExp;
+}
+
+/** How one agent cuts long tool outputs, as data (see the module comment). */
+export interface Truncation {
+  readonly markers: readonly CutMarker[];
+  /** Keys of the JSON strings that hold whole tool outputs (e.g. `output`, `text`). */
+  readonly outputKeys: readonly string[];
+  /**
+   * A header the agent writes before a tool's own output (e.g. `Output:\n`), looked for
+   * in the first `within` bytes of an output: the output's start edge is after it.
+   */
+  readonly outputHeader?: { readonly text: string; readonly within: number };
+}
 
 export const MIN_PIECE = 8;
 const FLOOR_PIECE = 4;
@@ -44,26 +75,69 @@ interface Pattern {
   bytes: Uint8Array;
   anchor: number;
 }
-const pattern = (text: string, anchor: string): Pattern => {
+/**
+ * The anchor: the first byte that is not a letter, a quote, a backslash, a slash or a space, the
+ * bytes JSON text is mostly made of (`…` -> its first byte, `"output":"` -> `:`, `/>` -> `>`).
+ */
+function pattern(text: string): Pattern {
   const bytes = encoder.encode(text);
-  return { bytes, anchor: bytes.indexOf(anchor.charCodeAt(0)) };
-};
-// U+2026 in UTF-8 and as a JSON escape.
-const ELLIPSES = [pattern("\u2026", "\xe2"), pattern("\\u2026", "2")];
-const MARKER_TAIL = / (?:tokens|chars) truncated$/;
-/** Codex's guardian (auto-review) transcript cuts with `<truncated omitted_approx_tokens="N" />`. */
-const TAG_MARKER = pattern("<truncated omitted_approx_tokens=", "<");
-const TAG_END = pattern("/>", ">");
-const STRING_KEYS = [pattern('"output":"', ":"), pattern('"text":"', ":")];
-const OUTPUT_HEADER = pattern("Output:\\n", ":");
+  const anchor = bytes.findIndex((c) =>
+    !((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x22 || c === 0x5c ||
+      c === 0x2f || c === 0x20)
+  );
+  return { bytes, anchor: anchor < 0 ? bytes.length - 1 : anchor };
+}
 
-/** The first occurrence of `p` in `bytes` at or after `from`, or -1. */
-function find(bytes: Uint8Array, p: Pattern, from: number): number {
+/** A marker's spelling in request JSON: its bytes as patterns and its rules. */
+interface MarkerPattern {
+  open: Pattern;
+  close: Pattern;
+  within: number;
+  between?: RegExp;
+}
+
+/** A `Truncation` as byte patterns, made once per value. */
+interface Edges {
+  markers: MarkerPattern[];
+  keys: Pattern[];
+  header?: { pattern: Pattern; within: number };
+}
+
+/** Non-ASCII characters as JSON `\uXXXX` escapes, as a serializer that escapes them writes. */
+const asciiEscaped = (text: string) =>
+  text.replace(/[\u0080-\uffff]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+
+const compiled = new WeakMap<Truncation, Edges>();
+function edgesOf(truncation: Truncation): Edges {
+  let edges = compiled.get(truncation);
+  if (edges) return edges;
+  const markers: MarkerPattern[] = [];
+  for (const m of truncation.markers) {
+    const rule = { within: m.within, between: m.between };
+    markers.push({ open: pattern(m.open), close: pattern(m.close), ...rule });
+    const [open, close] = [asciiEscaped(m.open), asciiEscaped(m.close)];
+    if (open !== m.open || close !== m.close) {
+      markers.push({ open: pattern(open), close: pattern(close), ...rule });
+    }
+  }
+  const header = truncation.outputHeader;
+  edges = {
+    markers,
+    keys: truncation.outputKeys.map((key) => pattern(`"${key}":"`)),
+    header: header &&
+      { pattern: pattern(JSON.stringify(header.text).slice(1, -1)), within: header.within },
+  };
+  compiled.set(truncation, edges);
+  return edges;
+}
+
+/** The first occurrence of `p` in `bytes` starting in [`from`, `to`], or -1. */
+function find(bytes: Uint8Array, p: Pattern, from: number, to = bytes.length): number {
   const { bytes: needle, anchor } = p;
   const byte = needle[anchor];
   for (let at = bytes.indexOf(byte, from + anchor); at >= 0; at = bytes.indexOf(byte, at + 1)) {
     const start = at - anchor;
-    if (start + needle.length > bytes.length) return -1;
+    if (start > to || start + needle.length > bytes.length) return -1;
     if (same(bytes, start, needle, 0, needle.length)) return start;
   }
   return -1;
@@ -100,9 +174,12 @@ function hasBit(bits: Int32Array, key: number): boolean {
  * A finder of value pieces at cut edges, for the forms of each value id. The index is built on
  * first use (most requests of a session carry tool outputs, but a launch should not pay for it).
  */
-export function truncationFinder(forms: readonly (readonly string[])[]): (
-  input: Uint8Array,
-) => Match[] {
+export function truncationFinder(
+  forms: readonly (readonly string[])[],
+  truncation: Truncation | undefined,
+): (input: Uint8Array) => Match[] {
+  if (truncation === undefined) return () => [];
+  const edgesFor = edgesOf(truncation);
   let byFirst: Map<number, Form[]> | undefined;
   let byLast: Map<number, Form[]>;
   const firstBits = newBits();
@@ -163,7 +240,7 @@ export function truncationFinder(forms: readonly (readonly string[])[]): (
 
   return (input) => {
     if (forms.length === 0) return [];
-    const edges = cutEdges(input);
+    const edges = edgesIn(input, edgesFor);
     if (edges.before.length === 0 && edges.after.length === 0) return [];
     if (!byFirst) build();
     const found: Match[] = [];
@@ -205,46 +282,40 @@ function disjoint(matches: Match[]): Match[] {
  */
 export function cutEdges(
   bytes: Uint8Array,
+  truncation: Truncation,
+): { before: [number, number][]; after: [number, number][] } {
+  return edgesIn(bytes, edgesOf(truncation));
+}
+
+function edgesIn(
+  bytes: Uint8Array,
+  { markers, keys, header }: Edges,
 ): { before: [number, number][]; after: [number, number][] } {
   const before: [number, number][] = [];
   const after: [number, number][] = [];
-  for (const ellipsis of ELLIPSES) {
-    const width = ellipsis.bytes.length;
-    for (let at = find(bytes, ellipsis, 0); at >= 0; at = find(bytes, ellipsis, at + 1)) {
-      // `…` digits ` tokens truncated` `…`
-      let i = at + width;
-      const digits = i;
-      while (i < bytes.length && bytes[i] >= 48 && bytes[i] <= 57) i++;
-      if (i === digits) continue;
-      const close = find(bytes, ellipsis, i);
-      if (
-        close < 0 || close - i > 20 || !MARKER_TAIL.test(latin1.decode(bytes.subarray(i, close)))
-      ) {
-        continue;
-      }
-      const end = close + width;
+  for (const { open, close, within, between } of markers) {
+    const width = open.bytes.length;
+    for (let at = find(bytes, open, 0); at >= 0; at = find(bytes, open, at + 1)) {
+      const inside = at + width;
+      const closing = find(bytes, close, inside, inside + within);
+      if (closing < 0) continue;
+      if (between && !between.test(latin1.decode(bytes.subarray(inside, closing)))) continue;
+      const end = closing + close.bytes.length;
       before.push([at, stringStart(bytes, at)]);
       after.push([end, stringEnd(bytes, end)]);
       at = end - 1;
     }
   }
-  for (let at = find(bytes, TAG_MARKER, 0); at >= 0; at = find(bytes, TAG_MARKER, at + 1)) {
-    // The attribute's quotes may be JSON-escaped once or more; the tag is short either way.
-    const close = find(bytes, TAG_END, at + TAG_MARKER.bytes.length);
-    if (close < 0 || close - at > 64) continue;
-    const end = close + TAG_END.bytes.length;
-    before.push([at, stringStart(bytes, at)]);
-    after.push([end, stringEnd(bytes, end)]);
-    at = end - 1;
-  }
-  for (const key of STRING_KEYS) {
+  for (const key of keys) {
     for (let at = find(bytes, key, 0); at >= 0; at = find(bytes, key, at + 1)) {
       let start = at + key.bytes.length;
       const end = stringEnd(bytes, start);
-      // Codex's exec header comes first: look no further than its first few hundred bytes.
-      const head = bytes.subarray(start, Math.min(end, start + 400 + OUTPUT_HEADER.bytes.length));
-      const header = find(head, OUTPUT_HEADER, 0);
-      if (header >= 0) start += header + OUTPUT_HEADER.bytes.length;
+      if (header) {
+        // The agent's header comes first: look no further than its first few hundred bytes.
+        const limit = Math.min(end, start + header.within + header.pattern.bytes.length);
+        const found = find(bytes.subarray(start, limit), header.pattern, 0);
+        if (found >= 0) start += found + header.pattern.bytes.length;
+      }
       after.push([start, end]);
       before.push([end, start]);
       at = end;

@@ -1,8 +1,10 @@
 /**
- * A wire dialect: what restore must know about one agent's model API, as data. Core knows SSE
+ * A wire dialect: what core must know about one agent's model API, as data. Core knows SSE
  * framing, JSON and where surrogates may sit; a dialect says which events carry pieces of one
- * text, which tool call a piece belongs to, and which tool fields have a syntax of their own.
- * Agents define their value (Codex: `responsesDialect` in src/agents/codex/wire.ts).
+ * text, which tool call a piece belongs to, and which tool fields have a syntax of their own
+ * (restore), and which request fields hold JSON text and how the agent cuts long tool outputs
+ * (redaction: `compileEngine` takes the dialect in its options). Each agent defines its value
+ * in `src/agents/<name>/wire.ts`. The file sits with restore, which reads most of it.
  *
  * Two conventions are shared by the APIs ficta speaks and so live in core: an event's type is its
  * JSON data's `type` field (else its SSE `event:` name), and a tool call's name sits in a `name`
@@ -33,6 +35,8 @@
  * };
  * ```
  */
+
+import type { Truncation } from "../redact/truncation.ts";
 
 /** A syntax a tool input (or one field of it) is written in; a value is quoted for it. */
 export type Syntax = "shell" | "javascript" | "patch";
@@ -104,7 +108,14 @@ export interface Dialect {
   /** SSE data payloads that end the stream (e.g. `[DONE]`): everything held is sent. */
   readonly finals?: readonly string[];
   readonly announcements: readonly Announcement[];
+  /**
+   * Whole tool calls. Requests echo them too: redaction reads the string of a `json` or `opaque`
+   * field (a Responses function call's `arguments`) as JSON text, a value in it spelled under
+   * two layers of JSON.
+   */
   readonly calls: readonly CallShape[];
+  /** How the agent cuts long tool outputs in requests (redact/truncation.ts); absent: never. */
+  readonly truncation?: Truncation;
   /** Types of JSON objects whose strings must pass byte for byte (signed thinking blocks). */
   readonly verbatim?: readonly string[];
   /** Tools whose inputs have a syntax of their own, by tool name. */

@@ -35,7 +35,7 @@ const QUOTE = 0x22;
 const TEXT: Spot = { landing: Landing.Json, tool: false };
 
 /** The landing of a tool call's input of `form`, to the tool `toolName` ("" if unknown). */
-export function inputSpot(form: InputForm, toolName: string, dialect: DialectIndex): Spot {
+function inputSpot(form: InputForm, toolName: string, dialect: DialectIndex): Spot {
   switch (form) {
     case "json":
       return {

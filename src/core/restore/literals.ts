@@ -117,7 +117,7 @@ export class JsLiteral implements LiteralContext {
 const LITERAL_SPECIALS = /[\\\n\r\u2028\u2029'"`$]/g;
 
 /** `value` as the body of a JavaScript string literal delimited by `quote`. */
-export function escapeForLiteral(value: string, quote: "'" | '"' | "`"): string {
+function escapeForLiteral(value: string, quote: "'" | '"' | "`"): string {
   return value.replace(LITERAL_SPECIALS, (ch) => {
     switch (ch) {
       case "\\":

@@ -1,12 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { compileEngine, importSurrogateKey } from "../../../src/core/mod.ts";
 import { cutEdges, MIN_PIECE, minimumPiece } from "../../../src/core/redact/truncation.ts";
+import { responsesDialect } from "../../../src/agents/codex/wire.ts";
 
 const options = {
   encoded: true,
   shapes: false,
   disabledFormats: [],
   restoreIntoTools: "all" as const,
+  dialect: responsesDialect,
 };
 
 async function engineFor(values: string[]) {
@@ -53,7 +55,10 @@ describe("truncation", () => {
     // The engine's view: one char per byte.
     const text = new TextDecoder("latin1").decode(new TextEncoder().encode(json));
     const ellipsis = new TextDecoder("latin1").decode(new TextEncoder().encode("…"));
-    const { before, after } = cutEdges(new TextEncoder().encode(json));
+    const { before, after } = cutEdges(
+      new TextEncoder().encode(json),
+      responsesDialect.truncation!,
+    );
     const marker = text.indexOf(ellipsis);
     expect(before.map(([edge]) => edge)).toContain(marker);
     const close = text.indexOf(ellipsis, marker + 1) + ellipsis.length;
