@@ -3,7 +3,10 @@
  * layer or one below, no module imports itself around a cycle, scripts/ never imports test/, and
  * test/ imports only the scripts' pure helpers it tests (listed below). Layers, low to high:
  *
- *   core < config, registry, report < proxy < agents < session, install < cli < main
+ *   core, runtime < config, registry, report < proxy < agents < session, install < cli < main
+ *
+ * core (web standards only) and runtime (the Bun and Deno adapters) sit side by side and never
+ * import each other.
  */
 import { describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
@@ -15,6 +18,7 @@ const SRC = join(ROOT, "src");
 /** The rank of each top-level folder (or file) of src/. Same rank: may import each other. */
 const RANKS: Record<string, number> = {
   core: 0,
+  runtime: 0,
   config: 1,
   registry: 1,
   report: 1,
@@ -32,6 +36,8 @@ const RANKS: Record<string, number> = {
  * rank 1 import config and core only, never each other's neighbours above config.
  */
 const SAME_RANK_ORDER: Record<string, string[]> = {
+  core: ["core"],
+  runtime: ["runtime"],
   config: ["core", "config", "version.ts"],
 };
 

@@ -8,6 +8,7 @@
  * if (found.path === null) say(`looked in ${found.looked}`);
  * ```
  */
+import { runtime } from "../runtime/mod.ts";
 import { readFileSync, statSync } from "node:fs";
 import { delimiter, dirname } from "node:path";
 import { SHIM_MARKER } from "../config/install-record.ts";
@@ -39,7 +40,7 @@ export function findExecutable(options: FindOptions): Found {
   if (configured) {
     const path = configured.includes("/") || configured.includes("\\")
       ? configured
-      : Bun.which(configured, { PATH: env.PATH ?? "" });
+      : runtime.which(configured, { PATH: env.PATH ?? "" });
     const setting = `${options.setting} = ${configured}`;
     if (!path || !isExecutableFile(path)) return { path: null, looked: setting };
     // Pointing the setting at ficta or its shim would make every launch start itself again.
@@ -51,7 +52,7 @@ export function findExecutable(options: FindOptions): Found {
   const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
   for (const dir of dirs) {
     if (shimDir && realPath(dir) === shimDir) continue;
-    const candidate = Bun.which(command, { PATH: dir });
+    const candidate = runtime.which(command, { PATH: dir });
     if (!candidate) continue;
     const real = realPath(candidate);
     if (!real || isFicta(real)) continue;

@@ -26,6 +26,7 @@ import {
   serve,
 } from "../proxy/mod.ts";
 import type { RequestEntry } from "../report/index.ts";
+import { runtime } from "../runtime/mod.ts";
 
 export type EngineFactory = (
   secrets: Secret[],
@@ -135,15 +136,16 @@ export async function selfTest(
   const answer = turn.answer({ plain: plainSurrogate, quoted: quotedSurrogate });
 
   const received: string[] = [];
-  const upstream = Bun.serve({
+  const upstream = runtime.serve({
     hostname: "127.0.0.1",
     port: 0,
-    async fetch(req) {
+    async handler(req) {
       received.push(await req.text());
       return new Response(trickle(answer.sse), {
         headers: { "content-type": "text/event-stream" },
       });
     },
+    error: () => new Response(null, { status: 500 }),
   });
   const origin = `http://127.0.0.1:${upstream.port}`;
   const proxySettings: Settings = {
@@ -272,7 +274,7 @@ export async function selfTest(
     }
   } finally {
     await Promise.all(proxies.map((p) => p.stop()));
-    upstream.stop(true);
+    upstream.stop();
   }
   return {
     ok: proofs.every((p) => p.ok),

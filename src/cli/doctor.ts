@@ -5,6 +5,7 @@
  * launch may run is the session's own verdict (session/verdict.ts), so doctor cannot disagree
  * with what `ficta <agent>` will do. Nothing here prints a value or a token.
  */
+import { runtime } from "../runtime/mod.ts";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Agent } from "../agents/agent.ts";
@@ -155,7 +156,7 @@ function shimCheck(agent: Agent, env: Env): Check {
     status = "warn";
     details.push(`the shim runs ${target}, not this ficta; \`ficta install\` points it here`);
   }
-  const first = Bun.which(agent.executables.posix, { PATH: env.PATH ?? "" });
+  const first = runtime.which(agent.executables.posix, { PATH: env.PATH ?? "" });
   if (first && realPath(first) === realPath(shim)) {
     return check("shim", status, `${shim}, first on PATH`, details);
   }

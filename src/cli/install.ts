@@ -1,4 +1,5 @@
 /** `ficta install`: a shim per agent and the PATH block that puts them first. */
+import { runtime } from "../runtime/mod.ts";
 import { agents } from "../agents/mod.ts";
 import type { Env } from "../config/paths.ts";
 import { realPath } from "../config/real-path.ts";
@@ -79,7 +80,7 @@ export function installAndReport(
  */
 function onPath(env: Env, command: string[]): boolean {
   if (command.length !== 1) return false;
-  const found = Bun.which("ficta", { PATH: env.PATH ?? "" });
+  const found = runtime.which("ficta", { PATH: env.PATH ?? "" });
   if (!found) return false;
   const real = realPath(found);
   return real !== undefined && real === realPath(command[0]);

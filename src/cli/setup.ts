@@ -4,6 +4,7 @@
  * in place: every other key, section and comment is kept. Values are never shown, only names and
  * their sources.
  */
+import { runtime } from "../runtime/mod.ts";
 import { allCredentialFiles } from "../agents/mod.ts";
 import { createInterface } from "node:readline";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
@@ -173,7 +174,7 @@ export async function setup(options: SetupOptions): Promise<number> {
   const presets: Managed["presets"] = [...now.presets];
   for (const preset of PRESETS) {
     const { cli, label } = PRESET_CLIS[preset];
-    if (presets.includes(preset) || !Bun.which(cli, { PATH: env.PATH ?? "" })) continue;
+    if (presets.includes(preset) || !runtime.which(cli, { PATH: env.PATH ?? "" })) continue;
     const wanted = await askFor(
       prompter,
       `registry.presets: \`${cli}\` is on PATH; also protect the secrets ${label} hands out? ` +

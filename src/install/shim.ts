@@ -7,7 +7,8 @@
  * renderShim("posix", ["/opt/ficta/bin/ficta"], agent); // "#!/bin/sh ... exec '/opt/ficta/bin/ficta' <name> \"$@\""
  * ```
  */
-import { existsSync, realpathSync } from "node:fs";
+import { runtime } from "../runtime/mod.ts";
+import { realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Agent } from "../agents/agent.ts";
 import { agents } from "../agents/mod.ts";
@@ -34,7 +35,7 @@ export function shimFileName(platform: Platform, agent: ShimAgent = firstAgent):
 }
 
 /** A compiled binary runs its entry point from Bun's virtual file system. */
-export function isCompiled(main: string = Bun.main): boolean {
+export function isCompiled(main: string = runtime.mainPath()): boolean {
   return main.startsWith("/$bunfs/") || main.startsWith("B:/~BUN/") ||
     main.startsWith("B:\\~BUN\\");
 }
@@ -46,14 +47,7 @@ export function isCompiled(main: string = Bun.main): boolean {
  */
 export function fictaCommand(): string[] {
   if (isCompiled()) return [invokedBinary()];
-  const root = join(import.meta.dir, "..", "..");
-  const bunfig = join(root, "bunfig.toml");
-  return [
-    process.execPath,
-    "--no-env-file",
-    ...(existsSync(bunfig) ? [`--config=${bunfig}`] : []),
-    join(root, "src", "main.ts"),
-  ];
+  return runtime.sourceCommand(join(import.meta.dirname!, "..", ".."));
 }
 
 /**
@@ -63,7 +57,9 @@ export function fictaCommand(): string[] {
  */
 function invokedBinary(): string {
   const argv0 = process.argv0;
-  const invoked = /[\\/]/.test(argv0) ? resolve(argv0) : Bun.which(argv0);
+  const invoked = /[\\/]/.test(argv0)
+    ? resolve(argv0)
+    : runtime.which(argv0, { PATH: process.env.PATH ?? "" });
   if (!invoked || invoked === process.execPath) return process.execPath;
   try {
     return realpathSync(invoked) === realpathSync(process.execPath) ? invoked : process.execPath;

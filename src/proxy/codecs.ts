@@ -4,6 +4,8 @@
  * forwarded decoded; answers that must be restored are decoded on the fly, and the client's
  * `accept-encoding` is narrowed to this list so no answer comes in a coding ficta cannot undo.
  */
+import { type Coding, runtime } from "../runtime/mod.ts";
+
 export class BodyTooLarge extends Error {
   constructor(readonly limit: number) {
     super(`larger than ${limit} bytes`);
@@ -17,13 +19,27 @@ export class UndecodableBody extends Error {}
  * HTTP's `deflate` is zlib-wrapped, but some clients send raw deflate: `decodeBody` retries
  * `deflate-raw` for it.
  */
-const STREAM_FORMATS: Readonly<Record<string, CompressionFormat>> = {
+const STREAM_FORMATS: Readonly<Record<string, Coding>> = {
   gzip: "gzip",
   "x-gzip": "gzip",
   deflate: "deflate",
-  br: "brotli" as CompressionFormat,
-  zstd: "zstd" as CompressionFormat,
+  br: "br",
+  zstd: "zstd",
 };
+
+/**
+ * `chunks` end to end in one array of `size` bytes. Portable; Bun's `concatArrayBuffers` is 0.2 ms
+ * faster on 5 MiB, which no request notices.
+ */
+export function concatBytes(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
 
 /** `Content-Encoding: gzip, zstd` lists codings in the order applied: undo them right to left. */
 export function codings(header: string | null): string[] {
@@ -64,7 +80,7 @@ async function decodeOne(data: Uint8Array, coding: string, limit: number): Promi
     : undefined;
   if (!format) throw new UndecodableBody(`unsupported content-encoding ${coding}`);
   const reader = new Blob([data as Uint8Array<ArrayBuffer>]).stream()
-    .pipeThrough(new DecompressionStream(format)).getReader();
+    .pipeThrough(runtime.decompression(format)).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
@@ -80,7 +96,7 @@ async function decodeOne(data: Uint8Array, coding: string, limit: number): Promi
     if (error instanceof BodyTooLarge) throw error;
     throw new UndecodableBody(`not valid ${coding === "deflate-raw" ? "deflate" : coding}`);
   }
-  return Bun.concatArrayBuffers(chunks, Infinity, true);
+  return concatBytes(chunks, size);
 }
 
 /**
@@ -95,11 +111,7 @@ export function decodingStream(
   for (const coding of codings(header).reverse()) {
     if (!Object.hasOwn(STREAM_FORMATS, coding)) return null;
     const format = STREAM_FORMATS[coding];
-    const decoder = new DecompressionStream(format) as unknown as TransformStream<
-      Uint8Array,
-      Uint8Array
-    >;
-    stream = piped(stream, decoder);
+    stream = piped(stream, runtime.decompression(format));
   }
   return stream;
 }

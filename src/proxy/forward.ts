@@ -1,6 +1,7 @@
 /** Both ends of the wire: reading the client's body, calling the upstream, relaying its answer. */
 import { type Dialect, type Engine, isRestorable, type RestoreStats } from "../core/mod.ts";
-import { BodyTooLarge, decodingStream, piped } from "./codecs.ts";
+import { BodyTooLarge, concatBytes, decodingStream, piped } from "./codecs.ts";
+import { runtime } from "../runtime/mod.ts";
 import { endToEnd } from "./headers.ts";
 
 /** Reads the request body, refusing more than `limit` bytes before buffering them. */
@@ -18,7 +19,7 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array 
     if (size > limit) throw new BodyTooLarge(limit);
     chunks.push(chunk);
   }
-  return Bun.concatArrayBuffers(chunks, Infinity, true);
+  return concatBytes(chunks, size);
 }
 
 export interface UpstreamCall {
@@ -31,16 +32,13 @@ export interface UpstreamCall {
 
 /** Calls the upstream exactly once: no redirects followed, no idle timeout, bytes as they come. */
 export function callUpstream(call: UpstreamCall): Promise<Response> {
-  return fetch(call.url, {
+  // The runtime's upstream fetch: compressed answers are passed through (or decoded by ficta when
+  // it must restore them), and a model may think for minutes before its first byte.
+  return runtime.fetchUpstream(call.url, {
     method: call.method,
     headers: call.headers,
     body: call.body?.length ? call.body as Uint8Array<ArrayBuffer> : undefined,
     signal: call.signal,
-    redirect: "manual",
-    // Compressed answers are passed through, or decoded by ficta when it must restore them.
-    decompress: false,
-    // A model may think for minutes before its first byte.
-    timeout: false,
   });
 }
 

@@ -1,10 +1,13 @@
 /**
  * Memory after large requests. A request of a few MB leaves several copies of its body behind
- * (Bun's read buffer, the body, the shape detector's text view, the redacted copy, `fetch`'s own
- * copy), and JavaScriptCore collects them lazily. In a session whose history grows to 5 MB, one
- * full collection once a large request is done took ficta's peak RSS from 479 to 263 MiB over
- * 300 turns, and from 200-244 to 145-150 MiB over 100 (docs/benchmarks.md).
+ * (the runtime's read buffer, the body, the shape detector's text view, the redacted copy,
+ * `fetch`'s own copy), and the engine (JavaScriptCore under Bun) collects them lazily. In a
+ * session whose history grows to 5 MB, one full collection once a large request is done took
+ * ficta's peak RSS from 479 to 263 MiB over 300 turns, and from 200-244 to 145-150 MiB over 100
+ * (docs/benchmarks.md).
  */
+import { runtime } from "../runtime/mod.ts";
+
 const LARGE = 1024 * 1024;
 let scheduled = false;
 
@@ -17,6 +20,6 @@ export function collectAfterLargeRequest(bodyBytes: number): void {
   scheduled = true;
   setTimeout(() => {
     scheduled = false;
-    Bun.gc(true);
+    runtime.collectGarbage();
   }, 0);
 }

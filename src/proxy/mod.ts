@@ -1,6 +1,6 @@
 /**
  * The loopback proxy, one door: a `Request -> Response` handler that knows no agent by name
- * (`createHandler`), the thin `Bun.serve` adapter around it (`serve`), and what an agent gives it
+ * (`createHandler`), the thin server adapter around it (`serve`), and what an agent gives it
  * (`ProxyAgent`). Every request is checked (Host, Origin, launch token), routed by the agent's
  * allowlist, redacted and gated before it leaves; every textual answer is restored as it streams
  * back.

@@ -5,6 +5,7 @@
  * that says it holds a secret (`CI_JOB_TOKEN`, `ACTIONS_RUNTIME_TOKEN`) or a value with a
  * credential shape is protected whatever the list says. docs/ci.md lists them.
  */
+import { runtime } from "../runtime/mod.ts";
 import type { Env } from "../config/paths.ts";
 
 export interface Platform {
@@ -146,10 +147,10 @@ export const PLATFORMS: Platform[] = [
   },
 ];
 
-/** A test for names that match any exact name or glob pattern (`PREFIX*`), as Bun.Glob reads it. */
+/** A test for names that match any exact name or glob pattern (`PREFIX*`), as Bun's Glob reads it. */
 export function nameMatcher(patterns: readonly string[]): (name: string) => boolean {
   const exact = new Set(patterns.filter((p) => !/[*?[{]/.test(p)));
-  const globs = patterns.filter((p) => !exact.has(p)).map((p) => new Bun.Glob(p));
+  const globs = patterns.filter((p) => !exact.has(p)).map((p) => runtime.glob(p));
   return (name) => exact.has(name) || globs.some((glob) => glob.match(name));
 }
 

@@ -8,6 +8,7 @@
  * another user. The command's stderr is never read: it could hold values. Failures say only the
  * exit code, the signal or the timeout.
  */
+import { type Child, runtime } from "../runtime/mod.ts";
 import { realpathSync, statSync } from "node:fs";
 import { constants } from "node:os";
 import { dirname, isAbsolute, resolve, sep } from "node:path";
@@ -76,7 +77,7 @@ export function trustedExecutable(
 ): { path: string } | { missing: string } | { refused: string } {
   const found = program.includes("/") || program.includes("\\")
     ? (isAbsolute(program) ? program : resolve(context.cwd, program))
-    : Bun.which(program, { PATH: context.env.PATH ?? "", cwd: context.cwd });
+    : runtime.which(program, { PATH: context.env.PATH ?? "", cwd: context.cwd });
   if (!found || !statSync(found, { throwIfNoEntry: false })) {
     return { missing: `${program}: not found on PATH` };
   }
@@ -151,7 +152,7 @@ async function runChecked(run: CommandRun, context: CommandContext): Promise<Sou
   if ("missing" in trust) return fail(run.missing, trust.missing);
   if ("refused" in trust) return fail("error", trust.refused);
 
-  const child = Bun.spawn([trust.path, ...source.argv.slice(1)], {
+  const child = runtime.spawn([trust.path, ...source.argv.slice(1)], {
     cwd: context.cwd,
     env: { ...commandEnv(context.env, source.env), ...run.extraEnv },
     stdin: "ignore",
@@ -170,13 +171,13 @@ async function runChecked(run: CommandRun, context: CommandContext): Promise<Sou
 }
 
 async function collect(
-  child: Bun.Subprocess<"ignore", "pipe", "ignore">,
+  child: Child,
   run: CommandRun,
   output: SourceOutput,
   fail: (status: "error" | "not found", error: string) => SourceOutput,
 ): Promise<SourceOutput> {
   const { source } = run;
-  const reader = child.stdout.getReader();
+  const reader = child.stdout!.getReader();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<"timeout">((done) => {
     timer = setTimeout(() => done("timeout"), source.timeout_ms);
@@ -215,11 +216,11 @@ async function collect(
  * `process.exit`, SIGTERM, SIGINT, SIGHUP). The signal handlers are armed only while a command
  * runs: afterwards the launch's own handlers (session/child.ts) decide what a signal does.
  */
-const running = new Map<number, Bun.Subprocess>();
+const running = new Map<number, Child>();
 const EXIT_SIGNALS = ["SIGTERM", "SIGINT", "SIGHUP"] as const;
 let exitHookArmed = false;
 
-function track(child: Bun.Subprocess): void {
+function track(child: Child): void {
   if (!exitHookArmed) {
     process.on("exit", killRunningCommands);
     exitHookArmed = true;
@@ -230,7 +231,7 @@ function track(child: Bun.Subprocess): void {
   running.set(child.pid, child);
 }
 
-function untrack(child: Bun.Subprocess): void {
+function untrack(child: Child): void {
   killGroup(child);
   running.delete(child.pid);
   if (running.size === 0 && process.platform !== "win32") {
@@ -249,7 +250,7 @@ function killRunningCommands(): void {
   running.clear();
 }
 
-function killGroup(child: Bun.Subprocess): void {
+function killGroup(child: Child): void {
   try {
     if (process.platform === "win32") child.kill("SIGKILL");
     else process.kill(-child.pid, "SIGKILL");

@@ -11,6 +11,7 @@
  * skipping dependency, build and VCS directories and never following a symbolic link.
  * `.gitignore` is not consulted: it usually lists exactly the files that hold the secrets.
  */
+import { runtime } from "../runtime/mod.ts";
 import { type Dirent, readdirSync, readFileSync, type Stats, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { parseDotenv } from "./dotenv-parse.ts";
@@ -92,7 +93,7 @@ export function discoverDotenvFiles(
   patterns: string[],
   search: "up-to-root" | "cwd",
 ): string[] {
-  const globs = patterns.map((pattern) => new Bun.Glob(pattern));
+  const globs = patterns.map((pattern) => runtime.glob(pattern));
   const files: string[] = [];
   for (const dir of searchDirectories(cwd, search)) {
     let names: string[];
@@ -179,7 +180,7 @@ export function discoverNestedDotenvFiles(
   patterns: string[],
   search: NestedSearch,
 ): { files: string[]; stopped?: string } {
-  const globs = patterns.map((pattern) => new Bun.Glob(pattern));
+  const globs = patterns.map((pattern) => runtime.glob(pattern));
   // Most files in a tree are source files: when every pattern starts with a literal character,
   // a name starting with another one is no candidate, without asking each glob.
   const literal = patterns.every((p) => p !== "" && !/[*?[{\\]/.test(p[0]));
@@ -231,7 +232,7 @@ export function discoverNestedDotenvFiles(
 /** A matcher for names or `*` patterns; plain names are a set lookup (most entries are plain). */
 function nameFilter(patterns: string[]): (name: string) => boolean {
   const names = new Set(patterns.filter((p) => !/[*?[{\\]/.test(p)));
-  const globs = patterns.filter((p) => !names.has(p)).map((p) => new Bun.Glob(p));
+  const globs = patterns.filter((p) => !names.has(p)).map((p) => runtime.glob(p));
   return (name) => names.has(name) || globs.some((glob) => glob.match(name));
 }
 

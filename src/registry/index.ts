@@ -13,6 +13,7 @@
  * for (const line of reportLines(registry)) say(line); // names and counts only
  * ```
  */
+import { type GlobMatcher, runtime } from "../runtime/mod.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
@@ -170,8 +171,8 @@ export function storedSecrets(
   registered: readonly Secret[],
 ): Secret[] {
   const config = settings.registry;
-  const included = config.include_names.map((pattern) => new Bun.Glob(pattern));
-  const excluded = config.exclude_names.map((pattern) => new Bun.Glob(pattern));
+  const included = config.include_names.map((pattern) => runtime.glob(pattern));
+  const excluded = config.exclude_names.map((pattern) => runtime.glob(pattern));
   const known = new Set<string>();
   for (const secret of registered) {
     known.add(secret.value);
@@ -222,12 +223,12 @@ class Collector {
   readonly secrets: Secret[] = [];
   /** Every registered text (value or spelling) -> the secret it belongs to. */
   private readonly owners = new Map<string, Secret>();
-  private readonly excluded: Bun.Glob[];
-  private readonly included: Bun.Glob[];
+  private readonly excluded: GlobMatcher[];
+  private readonly included: GlobMatcher[];
 
   constructor(private readonly minLen: number, excludeNames: string[], includeNames: string[]) {
-    this.excluded = excludeNames.map((pattern) => new Bun.Glob(pattern));
-    this.included = includeNames.map((pattern) => new Bun.Glob(pattern));
+    this.excluded = excludeNames.map((pattern) => runtime.glob(pattern));
+    this.included = includeNames.map((pattern) => runtime.glob(pattern));
   }
 
   add(output: SourceOutput): SourceReport {

@@ -22,6 +22,7 @@
  * Dates are days (`YYYY-MM-DD`), so an ordinary launch writes nothing. Bounded by
  * `registry.store_max`: beyond it the least recently seen values are dropped.
  */
+import { runtime } from "../runtime/mod.ts";
 import { closeSync, openSync, readFileSync, readSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Env, paths } from "../config/paths.ts";
@@ -319,7 +320,7 @@ export async function forget(env: Env, key: StoreKey | null, what: Forget): Prom
   }
   if (key === null) throw new StoreError("needs the key to forget by name or source");
   const stored = await readStore(env, key);
-  const patterns = ("names" in what ? what.names : what.sources).map((p) => new Bun.Glob(p));
+  const patterns = ("names" in what ? what.names : what.sources).map((p) => runtime.glob(p));
   const field = "names" in what ? "name" : "source";
   const kept = stored.filter((entry) => !patterns.some((glob) => glob.match(entry[field])));
   if (kept.length !== stored.length) await writeStore(env, key, kept);

@@ -9,6 +9,7 @@
  * A watcher error is logged and the watch goes on without that directory; what is known stays
  * protected.
  */
+import { runtime } from "../runtime/mod.ts";
 import { type FSWatcher, watch } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Env } from "../config/paths.ts";
@@ -64,7 +65,7 @@ export function watchSources(options: {
   onError(message: string): void;
 }): Watching {
   const { settings, env, cwd } = options;
-  const globs = settings.registry.dotenv_files.map((pattern) => new Bun.Glob(pattern));
+  const globs = settings.registry.dotenv_files.map((pattern) => runtime.glob(pattern));
   const credentialFiles = new Map(
     (options.credentialFiles ?? []).map((file) => [resolve(file.path(env)), file]),
   );

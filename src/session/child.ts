@@ -8,6 +8,7 @@
  * const code = await runChild(launch.command, childEnv(env, launch.env), stop.signal);
  * ```
  */
+import { type Child, runtime } from "../runtime/mod.ts";
 import { constants } from "node:os";
 import type { Env } from "../config/paths.ts";
 
@@ -60,7 +61,7 @@ export async function runChild(
   env: Env,
   stop?: AbortSignal,
 ): Promise<number> {
-  let child: Bun.Subprocess<"inherit", "inherit", "inherit"> | undefined;
+  let child: Child | undefined;
   const ignore = () => {};
   const relay = (signal: NodeJS.Signals) => child?.kill(signal);
   // Bun arms a handler a moment after process.on returns: arm them before the child exists.
@@ -68,7 +69,12 @@ export async function runChild(
   for (const signal of supported(RELAYED)) process.on(signal, relay);
   try {
     try {
-      child = Bun.spawn(command, { stdio: ["inherit", "inherit", "inherit"], env });
+      child = runtime.spawn(command, {
+        stdin: "inherit",
+        stdout: "inherit",
+        stderr: "inherit",
+        env,
+      });
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new SpawnError(
@@ -79,7 +85,7 @@ export async function runChild(
     stop?.addEventListener("abort", () => child?.kill("SIGTERM"), { once: true });
     const code = await child.exited;
     const signal = child.signalCode;
-    return typeof signal === "string" ? 128 + constants.signals[signal] : code;
+    return signal ? 128 + constants.signals[signal] : code;
   } finally {
     for (const signal of supported(SWALLOWED)) process.off(signal, ignore);
     for (const signal of supported(RELAYED)) process.off(signal, relay);

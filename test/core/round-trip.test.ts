@@ -11,6 +11,7 @@
  *
  * Reproduce a failure with the seed it prints: FICTA_TEST_SEED=<seed> bun test test/core/round-trip.
  */
+import { spawnSync } from "node:child_process";
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -103,7 +104,7 @@ function valueFor(rand: () => number, format: Format): string {
 
 /** `declare -p` of a variable holding `value`, as bash prints it. */
 function declareP(value: string): string {
-  const run = Bun.spawnSync(["bash", "-c", "declare -p X"], {
+  const run = spawnSync("bash", ["-c", "declare -p X"], {
     env: { X: value, PATH: "/usr/bin:/bin" },
   });
   // Bash runs `declare -p` on an exported variable as `declare -x`.
@@ -290,8 +291,8 @@ function applyPatch(patch: string, original: string): string {
 function bash(cmd: string): { stdout: string; file: string } {
   const path = join(dir, "out.txt");
   rmSync(path, { force: true });
-  const run = Bun.spawnSync(["bash", "-c", cmd], { cwd: dir, env: { PATH: "/usr/bin:/bin" } });
-  if (run.exitCode !== 0) throw new Error(`bash exited with ${run.exitCode}`);
+  const run = spawnSync("bash", ["-c", cmd], { cwd: dir, env: { PATH: "/usr/bin:/bin" } });
+  if (run.status !== 0) throw new Error(`bash exited with ${run.status}`);
   let file = "";
   try {
     file = readFileSync(path, "utf8");

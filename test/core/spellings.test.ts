@@ -2,6 +2,7 @@
  * Spellings and transport depth: which surrogate a form gets depends on where it sits; shell
  * spellings match what bash prints; overlapping values are protected over their union.
  */
+import { spawnSync } from "node:child_process";
 import { describe, expect, test } from "bun:test";
 import { jsonTextKeys, transportDepths } from "../../src/core/redact/depth.ts";
 import { shellSpellings } from "../../src/core/restore/shell-words.ts";
@@ -80,7 +81,7 @@ describe("shell spellings", () => {
   const value = `a$b"c\\d\`e'f g(h)é${fakeValue(8)}`;
 
   function bash(script: string, env: Record<string, string>): string {
-    const run = Bun.spawnSync(["bash", "-c", script], { env: { PATH: "/usr/bin:/bin", ...env } });
+    const run = spawnSync("bash", ["-c", script], { env: { PATH: "/usr/bin:/bin", ...env } });
     return new TextDecoder().decode(run.stdout);
   }
 

@@ -6,6 +6,7 @@
 import { defaults } from "../../config/schema.ts";
 import { check } from "../../report/check.ts";
 import type { AgentChecks, DoctorContext } from "../agent.ts";
+import { versionOf } from "../version-of.ts";
 import {
   describeAuthMode,
   detectAuthMode,
@@ -16,22 +17,6 @@ import {
 import { findSettings, routeBackNote, settingsPlan } from "./settings-files.ts";
 import { childEnv, plannedEndpoint } from "./claude.ts";
 
-async function version(path: string, timeoutMs: number): Promise<string | null> {
-  try {
-    const child = Bun.spawn([path, "--version"], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "ignore",
-    });
-    const timer = setTimeout(() => child.kill(), timeoutMs);
-    const [text, code] = await Promise.all([new Response(child.stdout).text(), child.exited]);
-    clearTimeout(timer);
-    return code === 0 ? text.trim() : null;
-  } catch {
-    return null;
-  }
-}
-
 export async function claudeChecks(context: DoctorContext): Promise<AgentChecks> {
   const { env, cwd, settings } = context;
   const real = findRealClaude(settings.claude.path, env, context.self);
@@ -41,7 +26,7 @@ export async function claudeChecks(context: DoctorContext): Promise<AgentChecks>
       `install it (${INSTALL_HINT}) or set FICTA_REAL_CLAUDE to its path`,
     ]);
   } else {
-    const answer = await version(real.path, context.timeoutMs);
+    const answer = await versionOf(real.path, env, context.timeoutMs);
     executable = answer === null
       ? check("claude", "fail", `${real.path} did not answer --version`)
       : check("claude", "ok", `${answer} at ${real.path}`, [

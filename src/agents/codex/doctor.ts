@@ -14,6 +14,7 @@ import { defaults, type Settings } from "../../config/schema.ts";
 import { isLoopbackHost } from "../../config/upstream.ts";
 import { type Check, check } from "../../report/check.ts";
 import type { AgentChecks, DoctorContext } from "../agent.ts";
+import { versionOf } from "../version-of.ts";
 import { describeAuthMode, detectAuthMode } from "./auth.ts";
 import { aroundFictaCheck } from "./doctor-around.ts";
 import { findRealCodex, INSTALL_HINT, type RealCodex } from "./executable.ts";
@@ -36,37 +37,13 @@ export async function codexChecks(context: DoctorContext): Promise<AgentChecks> 
   };
 }
 
-function timeout(ms: number): Promise<"timeout"> {
-  return new Promise((resolve) => setTimeout(() => resolve("timeout"), ms).unref());
-}
-
-async function codexVersion(path: string, env: Env, timeoutMs: number): Promise<string | null> {
-  try {
-    const child = Bun.spawn([path, "--version"], {
-      env,
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "ignore",
-    });
-    const output = Promise.all([new Response(child.stdout).text(), child.exited]);
-    const result = await Promise.race([output, timeout(timeoutMs)]);
-    if (result === "timeout") {
-      child.kill();
-      return null;
-    }
-    return result[1] === 0 ? result[0].trim() : null;
-  } catch {
-    return null;
-  }
-}
-
 async function codexCheck(real: RealCodex, env: Env, timeoutMs: number): Promise<Check> {
   if (real.path === null) {
     return check("codex", "fail", `the real Codex CLI was not found (looked in ${real.looked})`, [
       `install it (${INSTALL_HINT}) or set FICTA_REAL_CODEX to its path`,
     ]);
   }
-  const version = await codexVersion(real.path, env, timeoutMs);
+  const version = await versionOf(real.path, env, timeoutMs);
   if (version === null) {
     return check("codex", "fail", `${real.path} did not answer --version`);
   }

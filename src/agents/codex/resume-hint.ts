@@ -2,6 +2,7 @@
  * Codex's TUI ends with "run codex resume <id>". Through the shim that command runs through ficta
  * again; without it, it would run Codex unprotected, so ficta names its own spelling.
  */
+import { runtime } from "../../runtime/mod.ts";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { shimPathFor } from "../../config/install-record.ts";
@@ -21,7 +22,7 @@ export function resumeHint(env: Env, startedMs: number): string | undefined {
 }
 
 function shimFirstOnPath(env: Env): boolean {
-  const first = Bun.which(EXECUTABLES.posix, { PATH: env.PATH ?? "" });
+  const first = runtime.which(EXECUTABLES.posix, { PATH: env.PATH ?? "" });
   if (!first) return false;
   const shim = realPath(
     shimPathFor(env, process.platform === "win32" ? EXECUTABLES.windows : EXECUTABLES.posix),

@@ -3,6 +3,7 @@
  * twice), JavaScript literals in the `exec` tool, patch lines in `apply_patch`; and the `none`
  * policy that keeps surrogates out of tool calls.
  */
+import { spawnSync } from "node:child_process";
 import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import { restoreText } from "./whole.ts";
 import {
@@ -202,8 +203,8 @@ describe("the apply_patch tool", () => {
 describe("exec_command's shell command", () => {
   /** Runs a command line with bash; its standard output. */
   const bash = (cmd: string) => {
-    const run = Bun.spawnSync(["bash", "-c", cmd], { env: { PATH: process.env.PATH ?? "" } });
-    if (run.exitCode !== 0) throw new Error(`bash failed: ${run.stderr.toString()}`);
+    const run = spawnSync("bash", ["-c", cmd], { env: { PATH: process.env.PATH ?? "" } });
+    if (run.status !== 0) throw new Error(`bash failed: ${run.stderr.toString()}`);
     return run.stdout.toString();
   };
   const chomp = (v: string) => v.replace(/\n+$/, "");
