@@ -228,6 +228,11 @@ describe("attack: Claude's Messages wire", () => {
     ["zstd", (t) => new Uint8Array(Bun.zstdCompressSync(new TextEncoder().encode(t))), {
       "content-encoding": "zstd",
     }],
+    ["br", (t) => new Uint8Array(zlib.brotliCompressSync(t)), { "content-encoding": "br" }],
+    ["deflate", (t) => new Uint8Array(zlib.deflateSync(t)), { "content-encoding": "deflate" }],
+    ["gzip twice", (t) => new Uint8Array(zlib.gzipSync(zlib.gzipSync(t))), {
+      "content-encoding": "gzip, gzip",
+    }],
   ];
   for (const [where, block] of signedCases) {
     for (const [how, encode, headers] of encodings) {
