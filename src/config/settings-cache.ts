@@ -75,8 +75,13 @@ export async function settingsKey(
   }
   part(file);
   part(text === undefined ? "no file" : `file ${text}`);
+  // Upper-cased: Windows' environment is case-insensitive, so `ficta_registry_require` is read
+  // by the schema as FICTA_REGISTRY_REQUIRE and must change the key too.
   const names = Object.keys(env)
-    .filter((name) => name.startsWith("FICTA_") && !NOT_SETTINGS.has(name) && env[name])
+    .filter((name) => {
+      const upper = name.toUpperCase();
+      return upper.startsWith("FICTA_") && !NOT_SETTINGS.has(upper) && env[name];
+    })
     .sort();
   for (const name of names) {
     part(name);

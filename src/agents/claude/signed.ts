@@ -10,10 +10,11 @@ const SIGNED = new Set(["thinking", "redacted_thinking"]);
 
 /**
  * The JSON text of each signed block in a request body (`messages[].content[]`), or [] when the
- * body has none (the common case costs one substring search) or is not JSON.
+ * body has none (the common case costs two substring searches) or is not JSON.
  */
 export function signedBlocks(body: string): string[] {
-  if (!body.includes('"thinking"') && !body.includes('"redacted_thinking"')) return [];
+  // A type spelled with `\u` escapes (`"redacted_\u0074hinking"`) is the same block to the API.
+  if (!body.includes("thinking") && !body.includes("\\u")) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
