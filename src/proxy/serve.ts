@@ -1,8 +1,9 @@
 /**
- * The thin Bun adapter: one `Bun.serve` on 127.0.0.1 (a free port), every request handed to
- * `createHandler`'s function. Only what needs the server lives here: the port (hence the one
- * `Host` answered), the idle timeout lifted once a body is in, and WebSocket upgrades (the
- * handler checks them like any request, then hands them to the relay in websocket.ts).
+ * The thin server adapter: one `runtime.serve` on 127.0.0.1 (a free port) or on a Unix socket,
+ * every request handed to `createHandler`'s function. Only what needs the server lives here: the
+ * port (hence the one `Host` answered), the idle timeout lifted once a body is in, and WebSocket
+ * upgrades (the handler checks them like any request, then hands them to the relay in
+ * websocket.ts). The runtime's own APIs stay in src/runtime/.
  *
  * ```ts
  * const proxy = serve({ agent, engine, settings, session, token });
@@ -14,10 +15,14 @@ import { chmodSync } from "node:fs";
 import { requestLine, showWhenQuiet } from "../report/index.ts";
 import { createHandler, type HandlerOptions, PROXY_TOKEN_HEADER, UPGRADED } from "./handler.ts";
 import { internal } from "./refusals.ts";
-import { createWebSocketRelay, type RelayData, targetOf } from "./websocket.ts";
+import { createWebSocketRelay, targetOf } from "./websocket.ts";
+import { runtime } from "../runtime/mod.ts";
 
 export type ServeOptions = Omit<HandlerOptions, "host" | "onBodyReceived" | "upgrade"> & {
-  /** Bun's idle timeout in seconds (tests shorten it to prove every request opts out of it). */
+  /**
+   * The runtime's idle timeout in seconds (Bun; tests shorten it to prove every request opts out
+   * of it).
+   */
   idleTimeout?: number;
   /**
    * Listen on this Unix socket instead of a loopback port (in a directory only this user can
@@ -35,11 +40,6 @@ export interface RunningProxy {
   unix?: string;
   stop(): Promise<void>;
 }
-
-/** For an agent without WebSocket: the handler never upgrades, so nothing ever lands here. */
-const NO_SOCKETS: Bun.WebSocketHandler<RelayData> = {
-  message: (ws) => ws.close(1008, "ficta: no WebSocket here"),
-};
 
 export function serve(options: ServeOptions): RunningProxy {
   const { idleTimeout, unix, ...handlerOptions } = options;
@@ -62,49 +62,42 @@ export function serve(options: ServeOptions): RunningProxy {
       },
     })
     : undefined;
-  const common = {
-    // Never Bun's development error page (bundled source, working directory) nor its console dump.
-    development: false,
-    // ficta enforces proxy.max_body_mb itself, so an oversized body gets a message and a log line.
-    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    // An upgrade the handler lets through is the relay's from then on (Bun answers 101).
-    fetch: async (request: Request) => {
+  const server = runtime.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    ...(unix === undefined ? {} : { unix }),
+    ...(idleTimeout === undefined ? {} : { idleTimeout }),
+    ...(relay ? { webSocket: relay.serverOptions } : {}),
+    // An upgrade the handler lets through is the relay's from then on (Bun answers 101 itself;
+    // Deno's 101 is the relay's answer).
+    handler: async (request) => {
       const response = await handle(request);
       return response === UPGRADED ? undefined : response;
     },
     error: () => render(internal("Error", { forwarded: false })),
-    websocket: relay?.websocket ?? NO_SOCKETS,
-  };
-  const server = unix === undefined
-    ? Bun.serve<RelayData>({
-      hostname: "127.0.0.1",
-      port: 0,
-      ...(idleTimeout === undefined ? {} : { idleTimeout }),
-      ...common,
-    })
-    : Bun.serve<RelayData>({ unix, ...common });
+  });
   if (unix !== undefined) chmodSync(unix, 0o600);
   const host = unix === undefined ? `127.0.0.1:${server.port}` : "localhost";
-  // Defined before any request can arrive (this runs in the same turn): it needs Bun's port.
+  // Defined before any request can arrive (this runs in the same turn): it needs the port.
   const handle = createHandler({
     ...handlerOptions,
     host,
-    onBodyReceived: (request) => server.timeout(request, 0),
+    onBodyReceived: (request) => server.noIdleTimeout(request),
     ...(relay
       ? {
         upgrade: (request, route, path) => {
-          server.timeout(request, 0);
+          server.noIdleTimeout(request);
           return relay.upgrade(request, server, targetOf(route, path));
         },
       }
       : {}),
   });
   return {
-    port: server.port ?? 0,
+    port: server.port,
     origin: `http://${host}`,
     ...(unix === undefined ? {} : { unix }),
     async stop() {
-      await server.stop(true);
+      await server.stop();
     },
   };
 }

@@ -21,6 +21,9 @@
  * for HTTP. The upstream's upgrade answer headers (for Codex `x-codex-turn-state`,
  * `x-models-etag`, `openai-model`, `x-reasoning-included`) do not reach the client: Bun's
  * WebSocket client does not expose them.
+ *
+ * Both sockets come from the runtime adapter (`runtime.serve`'s `upgradeWebSocket`,
+ * `runtime.connectWebSocket`); each connection's state lives in the handlers passed at upgrade.
  */
 import type { Dialect, Engine, RestoreStats } from "../core/mod.ts";
 import { newEntry, type RequestEntry } from "../report/index.ts";
@@ -28,6 +31,7 @@ import type { Route, WebSocketSupport } from "./agent.ts";
 import { endToEnd } from "./headers.ts";
 import { gate, type Outgoing, protocolHits, redactHeaders } from "./outgoing.ts";
 import { blocked, type GateHit } from "./refusals.ts";
+import { runtime, type Server, type ServerSocket, type SocketHandlers } from "../runtime/mod.ts";
 
 /** `proxy.transport`: which transport the agent's model turns may use. */
 export type Transport = "auto" | "http" | "websocket";
@@ -67,7 +71,7 @@ export function targetOf(route: Route, path: string): WebSocketTarget {
   return { upstream: route.upstream, route: route.name, path };
 }
 
-/** Per-connection state Bun keeps with the client's socket. */
+/** Per-connection state, kept by the handlers of the client's socket. */
 export interface RelayData {
   upstream: WebSocket;
   target: WebSocketTarget;
@@ -77,6 +81,8 @@ export interface RelayData {
   pending: PendingEntry[];
   restore: FrameRestorer;
   closed: boolean;
+  /** The client's socket, once open (until it closes). */
+  socket?: ServerSocket;
   /** Sends to the client once its socket is open. */
   send?: (text: string) => void;
   early: string[];
@@ -93,15 +99,16 @@ export interface WebSocketRelay {
   /**
    * Opens the upstream WebSocket and upgrades the client's request onto it. `headers`: the client's
    * headers, end to end. Returns the answer when ficta does not upgrade (426 to fall back to
-   * HTTP, 400 for a refusal), undefined once upgraded.
+   * HTTP, 400 for a refusal); once upgraded, what `server.upgradeWebSocket` returned (Bun:
+   * undefined; Deno: the 101 to send).
    */
   upgrade(
     req: Request,
-    server: Bun.Server<RelayData>,
+    server: Server,
     target: WebSocketTarget,
   ): Promise<Response | undefined>;
-  /** The handlers for Bun.serve's `websocket` option. */
-  websocket: Bun.WebSocketHandler<RelayData>;
+  /** What `runtime.serve` needs for the relay's sockets (its `webSocket` option). */
+  readonly serverOptions: { maxPayloadLength: number };
   /** Whether upgrades are now answered with 426 (the upstream failed, or HTTP is forced). */
   readonly fallenBack: boolean;
 }
@@ -121,16 +128,6 @@ const HANDSHAKE = [
   "accept-encoding",
   "content-length",
 ];
-
-/** Server options the relay needs from Bun.serve's `websocket`. */
-export function serverSocketOptions(maxFrameBytes: number) {
-  return {
-    perMessageDeflate: true,
-    maxPayloadLength: maxFrameBytes,
-    // A model may think for minutes: Bun pings the client before its idle timeout, the client answers.
-    sendPings: true,
-  } as const;
-}
 
 export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketRelay {
   const { engine, tokenHeader, support } = options;
@@ -219,7 +216,9 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
     };
     data.restore.onFrame = (text) => toClient(data, text);
 
-    if (!server.upgrade(req, { data })) {
+    const accepted = server.upgradeWebSocket(req, handlersOf(data));
+    if (accepted === null) {
+      data.closed = true;
       upstream.close(1000);
       done(400, "websocket");
       return new Response("ficta: this request could not be upgraded to a WebSocket.", {
@@ -228,7 +227,7 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
       });
     }
     done(101, null);
-    return undefined;
+    return accepted;
   };
 
   /** Sends a restored event to the client, or keeps it until the client's socket is open. */
@@ -259,9 +258,9 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
   }
 
   function closeClient(data: RelayData, code: number, reason: string) {
-    const socket = sockets.get(data);
+    const socket = data.socket;
     if (!socket) return;
-    sockets.delete(data);
+    data.socket = undefined;
     // 1005/1006/1015 cannot be sent in a close frame.
     const sendable = code === 1000 || (code >= 3000 && code < 5000) ||
       (code >= 1001 && code <= 1014 && code !== 1005 && code !== 1006);
@@ -301,8 +300,7 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
   }
 
   /** A frame from the client: one request body, redacted and gated, then sent on (or refused). */
-  async function fromClient(ws: Bun.ServerWebSocket<RelayData>, message: string | Buffer) {
-    const data = ws.data;
+  async function fromClient(data: RelayData, socket: ServerSocket, message: string | Uint8Array) {
     if (data.closed) return;
     if (typeof message !== "string") {
       abort(data, UNSUPPORTED_DATA, "ficta: binary frames are not part of the Responses protocol");
@@ -317,6 +315,13 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
     entry.status = 101;
     const raw = new TextEncoder().encode(message);
     entry.bytesIn = raw.byteLength;
+    if (raw.byteLength > options.maxFrameBytes) {
+      // Bun closes with 1009 before this; a runtime without a frame limit (Deno) gets here.
+      entry.refused = "protocol";
+      options.record(entry);
+      abort(data, 1009, "ficta: a frame over the size limit; nothing was sent");
+      return;
+    }
     if (!isJsonObject(message)) {
       entry.refused = "protocol";
       options.record(entry);
@@ -338,7 +343,9 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
       entry.bytesOut = refusal.length;
       entry.durationMs = Math.round((performance.now() - started) * 1000) / 1000;
       options.record(entry);
-      ws.send(refusal);
+      if (!socket.send(refusal)) {
+        abort(data, 1013, "ficta: the client is not reading; closed rather than drop an event");
+      }
       return;
     }
     if (data.closed) return;
@@ -349,46 +356,45 @@ export function createWebSocketRelay(options: WebSocketRelayOptions): WebSocketR
     );
   }
 
-  const sockets = new Map<RelayData, Bun.ServerWebSocket<RelayData>>();
-
-  const websocket: Bun.WebSocketHandler<RelayData> = {
-    ...serverSocketOptions(options.maxFrameBytes),
-    open(ws) {
-      const data = ws.data;
-      sockets.set(data, ws);
-      data.send = (text) => {
-        // 0: Bun dropped the frame (the client stopped reading past the backpressure limit). A lost
-        // event would change the answer silently: close instead.
-        if (ws.send(text) === 0) {
-          abort(data, 1013, "ficta: the client is not reading; closed rather than drop an event");
+  /** The client socket's handlers: `data` is this connection's state. */
+  function handlersOf(data: RelayData): SocketHandlers {
+    return {
+      open(socket) {
+        data.socket = socket;
+        data.send = (text) => {
+          // false: the runtime dropped the frame (the client stopped reading past the backpressure
+          // limit). A lost event would change the answer silently: close instead.
+          if (!socket.send(text)) {
+            abort(data, 1013, "ficta: the client is not reading; closed rather than drop an event");
+          }
+        };
+        for (const text of data.early.splice(0)) {
+          if (data.socket) data.send(text);
         }
-      };
-      for (const text of data.early.splice(0)) ws.send(text);
-      if (data.closed) closeClient(data, INTERNAL, "ficta: the upstream closed");
-    },
-    message(ws, message) {
-      const data = ws.data;
-      data.queue = data.queue.then(() => fromClient(ws, message)).catch(() =>
-        abort(data, INTERNAL, "ficta failed on this frame; nothing was sent")
-      );
-    },
-    close(ws) {
-      const data = ws.data;
-      sockets.delete(data);
-      if (data.closed) return;
-      data.closed = true;
-      endAll(data, "aborted");
-      try {
-        data.upstream.close(1000);
-      } catch {
-        // Already closing.
-      }
-    },
-  };
+        if (data.closed) closeClient(data, INTERNAL, "ficta: the upstream closed");
+      },
+      message(socket, message) {
+        data.queue = data.queue.then(() => fromClient(data, socket, message)).catch(() =>
+          abort(data, INTERNAL, "ficta failed on this frame; nothing was sent")
+        );
+      },
+      close() {
+        data.socket = undefined;
+        if (data.closed) return;
+        data.closed = true;
+        endAll(data, "aborted");
+        try {
+          data.upstream.close(1000);
+        } catch {
+          // Already closing.
+        }
+      },
+    };
+  }
 
   return {
     upgrade,
-    websocket,
+    serverOptions: { maxPayloadLength: options.maxFrameBytes },
     get fallenBack() {
       return fallenBack;
     },
@@ -402,15 +408,6 @@ function fallBack(why: string): Response {
     { status: 426, headers: { "content-type": "text/plain; charset=utf-8" } },
   );
 }
-
-/**
- * Bun's WebSocket client, which takes headers, a proxy and the permessage-deflate offer (the
- * type checker also knows Deno's, which does not).
- */
-export const ClientWebSocket = WebSocket as unknown as new (
-  url: string,
-  options: { headers?: Record<string, string>; perMessageDeflate?: boolean; proxy?: string },
-) => WebSocket;
 
 /** `https:` -> `wss:`, `http:` -> `ws:` (tests point the upstream at a loopback mock). */
 export function wsUrl(url: URL): string {
@@ -428,9 +425,9 @@ function connect(
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const proxy = proxyFor(new URL(url), env);
-    const socket = new ClientWebSocket(url, {
+    // permessage-deflate is offered where the runtime can (Bun).
+    const socket = runtime.connectWebSocket(url, {
       headers: Object.fromEntries(headers),
-      perMessageDeflate: true,
       ...(proxy ? { proxy } : {}),
     });
     const timer = setTimeout(() => {

@@ -11,12 +11,8 @@ import {
   SURROGATE_PATTERN,
 } from "../../src/core/mod.ts";
 import type { RequestEntry } from "../../src/report/index.ts";
-import {
-  ClientWebSocket,
-  createWebSocketRelay,
-  type RelayData,
-  type Transport,
-} from "../../src/proxy/websocket.ts";
+import { createWebSocketRelay, type Transport } from "../../src/proxy/websocket.ts";
+import { runtime, type Server } from "../../src/runtime/mod.ts";
 import { type MockWsUpstream, startMockWsUpstream } from "../e2e/mock-ws-upstream.ts";
 import type { Item, Script } from "../e2e/mock-upstream.ts";
 import { SLOW_TEST_TIMEOUT_MS } from "../timeouts.ts";
@@ -27,6 +23,12 @@ import { responsesDialect } from "../../src/agents/codex/wire.ts";
 import { fakeEngine, fakeSecrets } from "./fake-engine.ts";
 import { startTestProxy, until } from "./harness.ts";
 
+/** Bun's WebSocket client, which takes headers (a Bun client stands in for Codex). */
+const ClientWebSocket = WebSocket as unknown as new (
+  url: string,
+  options: { headers?: Record<string, string> },
+) => WebSocket;
+
 // deno-lint-ignore no-explicit-any -- events are read field by field
 type AnyEvent = Record<string, any>;
 
@@ -36,7 +38,7 @@ const TOKEN_HEADER = "x-ficta-token";
 
 interface Stand {
   mock: MockWsUpstream;
-  server: Bun.Server<RelayData>;
+  server: Server;
   url: string;
   entries: RequestEntry[];
   secrets: Secret[];
@@ -47,7 +49,7 @@ interface Stand {
 const stands: Stand[] = [];
 afterEach(async () => {
   for (const s of stands.splice(0)) {
-    await s.server.stop(true);
+    await s.server.stop();
     await s.mock.stop();
   }
 });
@@ -84,16 +86,17 @@ async function stand(
     transport,
     env: {},
   });
-  const server = Bun.serve<RelayData>({
+  const server = runtime.serve({
     hostname: "127.0.0.1",
     port: 0,
-    fetch: async (req, srv) =>
+    webSocket: relay.serverOptions,
+    error: () => new Response("error", { status: 500 }),
+    handler: async (req, srv) =>
       await relay.upgrade(req, srv, {
         upstream: new URL(`${mock.origin}/v1/responses`),
         route: "openai",
         path: "/v1/responses",
       }),
-    websocket: relay.websocket,
   });
   const s = {
     mock,
@@ -401,16 +404,17 @@ describe("what the upstream sends", () => {
       record: () => {},
       env: {},
     });
-    const server = Bun.serve<RelayData>({
+    const server = runtime.serve({
       hostname: "127.0.0.1",
       port: 0,
-      fetch: async (req, srv) =>
+      webSocket: relay.serverOptions,
+      error: () => new Response("error", { status: 500 }),
+      handler: async (req, srv) =>
         await relay.upgrade(req, srv, {
           upstream: new URL(`http://127.0.0.1:${upstream.port}/v1/responses`),
           route: "openai",
           path: "/v1/responses",
         }),
-      websocket: relay.websocket,
     });
     const surrogate = (await engine.redactText(secret)).output;
     return {
@@ -418,7 +422,7 @@ describe("what the upstream sends", () => {
       secret,
       surrogate,
       async stop() {
-        await server.stop(true);
+        await server.stop();
         await upstream.stop(true);
       },
     };
