@@ -408,6 +408,7 @@ export async function buildEngine(
     }
   };
   const nameOf = (form: number) => table.names[table.formValue[form]];
+  const gateOptions = { nameOf, wrappedBase64: options.encoded };
   const restoreOptions: RestoreOptions = {
     lookup,
     remember,
@@ -421,8 +422,8 @@ export async function buildEngine(
       const { output, counts } = await redactBytes(bytes);
       return { output: output === bytes ? input : decoder.decode(output), counts };
     },
-    gateBytes: (input) => valuesPresent(matcher, input, nameOf),
-    gateText: (input) => valuesPresent(matcher, encoder.encode(input), nameOf),
+    gateBytes: (input) => valuesPresent(matcher, input, gateOptions),
+    gateText: (input) => valuesPresent(matcher, encoder.encode(input), gateOptions),
     restorer: (response) => createRestorer({ ...restoreOptions, ...response }),
     insight: () => ({
       values: table.names.length,

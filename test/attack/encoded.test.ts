@@ -5,13 +5,11 @@
  * Held: base64 of the value at any alignment, unwrapped, and wrapped where the value's encoding
  * stays inside one 76-column line; hex.
  *
- * BROKEN (todo): coreutils `base64` wraps at 76 columns by default, so `base64 .env` (or a file
+ * Wrapped: coreutils `base64` wraps at 76 columns by default, so `base64 .env` (or a file
  * holding a value past its first ~50 bytes) puts a line break inside the value's encoding; the
- * encoded run is then two runs and no aligned base64 form matches: the value leaves in the
- * request (the leak check finds it via `raw > json > base64` after joining the lines). The
- * threat model lists "a value split across lines by a tool" as not protected, but self-attack.md
- * names base64 wrapped at 76 columns as a spelling to catch; a fix needs the matcher to allow a
- * `\n` (raw or JSON-escaped) between base64 quads, not a small change.
+ * encoded run is then two runs and no aligned base64 form matches, so redaction leaves it (the
+ * leak check finds it via `raw > json > base64` after joining the lines). The gate joins wrapped
+ * runs and refuses the request instead (core/redact/wrapped-base64.ts).
  */
 import { describe, expect, test } from "bun:test";
 import { messagesDialect } from "../../src/agents/claude/wire.ts";
@@ -28,9 +26,13 @@ const engine = await compileEngine([{ name: "B64_SECRET", source: "test", value 
   dialect: messagesDialect,
 });
 
-async function leaksOf(prefix: string, wrap: boolean): Promise<unknown[]> {
+async function sent(
+  prefix: string,
+  wrap: boolean,
+  width = 76,
+): Promise<{ leaks: unknown[]; refused: string[] }> {
   let b64 = Buffer.from(prefix + value + "\nTAIL=1\n").toString("base64");
-  if (wrap) b64 = b64.replace(/.{76}/g, "$&\n");
+  if (wrap) b64 = b64.replace(new RegExp(`.{${width}}`, "g"), "$&\n");
   const body = JSON.stringify({
     model: "m",
     messages: [{
@@ -43,7 +45,14 @@ async function leaksOf(prefix: string, wrap: boolean): Promise<unknown[]> {
     }],
   });
   const out = await engine.redactText(body);
-  return findLeaks(out.output, [{ name: "B64_SECRET", value }]);
+  return {
+    leaks: findLeaks(out.output, [{ name: "B64_SECRET", value }]),
+    refused: engine.gateText(out.output),
+  };
+}
+
+async function leaksOf(prefix: string, wrap: boolean): Promise<unknown[]> {
+  return (await sent(prefix, wrap)).leaks;
 }
 
 describe("attack: encoded spellings", () => {
@@ -54,9 +63,27 @@ describe("attack: encoded spellings", () => {
     expect(await leaksOf("", true)).toEqual([]);
   });
 
-  test.todo("base64 wrapped at 76 columns with the break inside the value's encoding", async () => {
-    for (const prefix of ["A=1\nBB=22\nSECRET=", "some longer text\n", `${"#".repeat(60)}\nK=`]) {
-      expect(await leaksOf(prefix, true)).toEqual([]);
+  test("base64 wrapped at 76 or 64 columns with the break inside the value's encoding: refused by the gate", async () => {
+    let cut = 0;
+    for (
+      const prefix of [
+        "A=1\nBB=22\nSECRET=",
+        "some longer text\n",
+        `${"#".repeat(60)}\nK=`,
+        "x",
+        "xy",
+      ]
+    ) {
+      for (const width of [76, 64]) {
+        const { leaks, refused } = await sent(prefix, true, width);
+        // Where the independent check sees the value in what redaction produced (the wrap cut
+        // its encoding), the gate must refuse the request.
+        if (leaks.length) {
+          cut++;
+          expect(refused).toEqual(["B64_SECRET"]);
+        }
+      }
     }
+    expect(cut).toBeGreaterThan(3);
   });
 });
