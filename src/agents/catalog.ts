@@ -17,6 +17,9 @@ export interface CatalogEntry {
   readonly name: string;
   readonly summary: string;
   readonly usage: string;
+  readonly title: string;
+  /** The agent's own credential variables: registered, but they never satisfy registry.require. */
+  readonly credentialNames: ReadonlySet<string>;
   load(): Promise<Agent>;
 }
 

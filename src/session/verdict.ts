@@ -14,8 +14,8 @@
  * ```
  */
 import type { Settings } from "../config/schema.ts";
-import { agents } from "../agents/mod.ts";
 import type { Agent } from "../agents/agent.ts";
+import { catalog, type CatalogEntry } from "../agents/catalog.ts";
 import { PROJECT_KINDS } from "../registry/found.ts";
 import type { Registry } from "../registry/index.ts";
 import { requiredNames, requireOn } from "../registry/require.ts";
@@ -29,7 +29,7 @@ export { requiredNames, requireOn };
 export function launchRefusals(
   registry: Registry,
   settings: Settings,
-  known: readonly Agent[] = agents,
+  known: readonly CatalogEntry[] = catalog,
 ): string[] {
   if (!requireOn(settings)) return [];
   const problems: string[] = [];

@@ -17,13 +17,6 @@ export type ClaudeAuthMode =
   | "subscription" // `claude /login` with a Claude account: ~/.claude/.credentials.json
   | "none"; // not logged in (or a login ficta cannot see, such as the macOS keychain)
 
-/** The environment variables Claude Code reads a credential from; always protected values. */
-export const CREDENTIAL_ENV = [
-  "ANTHROPIC_API_KEY",
-  "ANTHROPIC_AUTH_TOKEN",
-  "CLAUDE_CODE_OAUTH_TOKEN",
-] as const;
-
 /** Claude Code's configuration directory (settings.json, .credentials.json). */
 export function claudeConfigDir(env: Env): string {
   return env.CLAUDE_CONFIG_DIR || join(userHome(env), ".claude");

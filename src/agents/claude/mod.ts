@@ -23,7 +23,6 @@ import type { Agent } from "../agent.ts";
 import { claudeAbout } from "./about.ts";
 import {
   childEnv,
-  CREDENTIAL_ENV,
   describeAuthMode,
   detectAuthMode,
   type Endpoint,
@@ -106,7 +105,6 @@ export const claude: Agent = {
   afterExit: () => Promise.resolve(undefined),
 
   credentialFiles: [claudeCredentialsFile],
-  credentialNames: new Set(CREDENTIAL_ENV),
 
   help: async () => (await import("./help.ts")).claudeHelp(),
   doctor: async (context) => (await import("./doctor.ts")).claudeChecks(context),

@@ -33,13 +33,6 @@ import { codexProxy } from "./proxy.ts";
 import { codexSelfTest } from "./self-test.ts";
 import { responsesDialect } from "./wire.ts";
 
-/** Codex's own credential variables: registered like any value, never enough for require. */
-const CREDENTIAL_NAMES: ReadonlySet<string> = new Set([
-  "CODEX_API_KEY",
-  "OPENAI_API_KEY",
-  "CODEX_ACCESS_TOKEN",
-]);
-
 export const codex: Agent = {
   ...codexAbout,
   executables: EXECUTABLES,
@@ -104,7 +97,6 @@ export const codex: Agent = {
     isExec(args) ? undefined : (await import("./resume-hint.ts")).resumeHint(env, launchedAt),
 
   credentialFiles: [codexAuthFile],
-  credentialNames: CREDENTIAL_NAMES,
 
   help: async () => (await import("./help.ts")).codexHelp(),
   doctor: async (context) => (await import("./doctor.ts")).codexChecks(context),
