@@ -269,6 +269,8 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
     if (signed) return signed;
     const out = await redactOutgoing(exchange, route, body);
     exchange.lap("redact");
+    const changedSigned = signedChanged(exchange, caller, body, out.body);
+    if (changedSigned) return changedSigned;
     const refused = gateOutgoing(exchange, caller, body, out);
     if (refused) return refused;
 
@@ -448,6 +450,29 @@ function gateSigned(exchange: Exchange, caller: Caller, body: Uint8Array | null)
   if (!agent.signed || !body?.length) return null;
   const names = [...new Set(agent.signed(body).flatMap((text) => engine.gateText(text)))].sort();
   if (!names.length) return null;
+  entry.blocked = !caller.untrusted;
+  entry.blockedNames = names;
+  return exchange.refuse(blocked([{ surface: "signed thinking blocks", names }]));
+}
+
+/**
+ * Signed parts reach the upstream as they came or not at all. The gate already refused registered
+ * values there; a credential-shaped string in the model's own reasoning that redaction replaced
+ * would break the signature, which the API answers with an error the client retries: refused
+ * here once, with ficta's message, instead.
+ */
+function signedChanged(
+  exchange: Exchange,
+  caller: Caller,
+  body: Uint8Array | null,
+  out: Uint8Array | null,
+): Response | null {
+  const { launch: { agent }, entry } = exchange;
+  if (!agent.signed || !body?.length || !out || out === body) return null;
+  const before = agent.signed(body);
+  const after = agent.signed(out);
+  if (before.length === after.length && before.every((text, i) => text === after[i])) return null;
+  const names = Object.keys(entry.redacted.body ?? {}).sort();
   entry.blocked = !caller.untrusted;
   entry.blockedNames = names;
   return exchange.refuse(blocked([{ surface: "signed thinking blocks", names }]));
