@@ -265,12 +265,14 @@ async function handle(launch: Launch, request: Request): Promise<Response> {
     exchange.lap("read");
     launch.options.onBodyReceived?.(request);
 
-    const signed = gateSigned(exchange, caller, body);
-    if (signed) return signed;
+    // The signed parts of the body as received: gated alone, and compared after redaction.
+    const signed = body?.length ? launch.agent.signed?.(body) ?? [] : [];
+    const signedRefused = gateSigned(exchange, caller, signed);
+    if (signedRefused) return signedRefused;
     const out = await redactOutgoing(exchange, route, body);
     exchange.lap("redact");
-    const changedSigned = signedChanged(exchange, caller, body, out.body);
-    if (changedSigned) return changedSigned;
+    const signedBroken = signedChanged(exchange, caller, signed, body, out.body);
+    if (signedBroken) return signedBroken;
     const refused = gateOutgoing(exchange, caller, body, out);
     if (refused) return refused;
 
@@ -442,17 +444,12 @@ async function redactOutgoing(
 }
 
 /**
- * The gate over the parts of the body the agent says are signed (never rewritten): a registered
- * value there is refused before redaction could change them. The refusal, or null.
+ * The parts of the body the agent says are signed (never rewritten): a registered value there is
+ * refused before redaction could change them. The refusal, or null.
  */
-function gateSigned(exchange: Exchange, caller: Caller, body: Uint8Array | null): Response | null {
-  const { launch: { engine, agent }, entry } = exchange;
-  if (!agent.signed || !body?.length) return null;
-  const names = [...new Set(agent.signed(body).flatMap((text) => engine.gateText(text)))].sort();
-  if (!names.length) return null;
-  entry.blocked = !caller.untrusted;
-  entry.blockedNames = names;
-  return exchange.refuse(blocked([{ surface: "signed thinking blocks", names }]));
+function gateSigned(exchange: Exchange, caller: Caller, signed: string[]): Response | null {
+  const names = [...new Set(signed.flatMap((text) => exchange.launch.engine.gateText(text)))];
+  return names.length ? refuseSigned(exchange, caller, names.sort()) : null;
 }
 
 /**
@@ -464,17 +461,19 @@ function gateSigned(exchange: Exchange, caller: Caller, body: Uint8Array | null)
 function signedChanged(
   exchange: Exchange,
   caller: Caller,
+  signed: string[],
   body: Uint8Array | null,
   out: Uint8Array | null,
 ): Response | null {
-  const { launch: { agent }, entry } = exchange;
-  if (!agent.signed || !body?.length || !out || out === body) return null;
-  const before = agent.signed(body);
-  const after = agent.signed(out);
-  if (before.length === after.length && before.every((text, i) => text === after[i])) return null;
-  const names = Object.keys(entry.redacted.body ?? {}).sort();
-  entry.blocked = !caller.untrusted;
-  entry.blockedNames = names;
+  if (!signed.length || !out || out === body) return null;
+  const after = exchange.launch.agent.signed!(out);
+  if (after.length === signed.length && after.every((text, i) => text === signed[i])) return null;
+  return refuseSigned(exchange, caller, Object.keys(exchange.entry.redacted.body ?? {}).sort());
+}
+
+function refuseSigned(exchange: Exchange, caller: Caller, names: string[]): Response {
+  exchange.entry.blocked = !caller.untrusted;
+  exchange.entry.blockedNames = names;
   return exchange.refuse(blocked([{ surface: "signed thinking blocks", names }]));
 }
 
