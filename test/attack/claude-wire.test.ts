@@ -12,18 +12,10 @@
  *   `\u`-escaped, gzip- or zstd-compressed, streaming or not: refused, nothing forwarded.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import zlib from "node:zlib";
-import { claudeProxy } from "../../src/agents/claude/proxy.ts";
-import { messagesDialect } from "../../src/agents/claude/wire.ts";
-import { schema } from "../../src/config/schema.ts";
-import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
-import { PROXY_TOKEN_HEADER, serve } from "../../src/proxy/mod.ts";
-import { createSession } from "../../src/report/index.ts";
 import { type Block, type MessagesBody, startMockAnthropic } from "../e2e/mock-anthropic.ts";
 import { findLeaks } from "../leak-check.ts";
+import { startClaudeProxy } from "../proxy/claude-harness.ts";
 
 const SEED = Number(process.env.ATTACK_SEED ?? 0x5eed1);
 function rng(seed: number) {
@@ -72,47 +64,14 @@ const upstream = startMockAnthropic((body: MessagesBody): Block[] => {
   return blocks;
 }, { compress: true, chunkBytes: 7 });
 
-const dir = mkdtempSync(join(tmpdir(), "ficta-attack-claude-"));
-const socket = join(dir, "proxy.sock");
-const settings = schema.parse({ upstream: { anthropic: upstream.origin } });
-const session = createSession(settings, { FICTA_HOME: join(dir, "home") });
-const token = crypto.randomUUID();
-const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
-const engine = await compileEngine(secrets, key, {
-  encoded: true,
-  shapes: false,
-  disabledFormats: [],
-  restoreIntoTools: "all",
-  dialect: messagesDialect,
-});
-const proxy = serve({
-  agent: claudeProxy,
-  engine,
-  dialect: messagesDialect,
-  settings,
-  token,
-  session,
-  unix: socket,
-});
+const claude = await startClaudeProxy({ upstream: upstream.origin, secrets });
 afterAll(async () => {
-  await proxy.stop();
-  session.close();
+  await claude.stop();
   await upstream.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function send(path: string, body: BodyInit, headers: Record<string, string> = {}) {
-  return fetch(`http://localhost${path}`, {
-    method: "POST",
-    unix: socket,
-    headers: {
-      [PROXY_TOKEN_HEADER]: token,
-      "x-api-key": "sk-ant-api03-fake",
-      "content-type": "application/json",
-      ...headers,
-    },
-    body,
-  } as RequestInit);
+  return claude.send(path, body, { "content-type": "application/json", ...headers });
 }
 
 /** Blocks as Claude Code assembles them from the stream. */

@@ -6,59 +6,26 @@
  * rewritten and never forwarded.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { claudeProxy } from "../../src/agents/claude/proxy.ts";
-import { messagesDialect } from "../../src/agents/claude/wire.ts";
-import { schema } from "../../src/config/schema.ts";
-import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
-import { PROXY_TOKEN_HEADER, serve } from "../../src/proxy/mod.ts";
-import { createSession } from "../../src/report/index.ts";
+import { statSync } from "node:fs";
+import { PROXY_TOKEN_HEADER } from "../../src/proxy/mod.ts";
 import { startMockAnthropic } from "../e2e/mock-anthropic.ts";
+import { startClaudeProxy } from "./claude-harness.ts";
 
 const secret = `claude-proxy-${crypto.randomUUID()}`;
 const upstream = startMockAnthropic(() => [{ type: "text", text: "ok" }]);
-const dir = mkdtempSync(join(tmpdir(), "ficta-claude-proxy-"));
-const socket = join(dir, "proxy.sock");
-const settings = schema.parse({ upstream: { anthropic: upstream.origin } });
-const session = createSession(settings, { FICTA_HOME: join(dir, "home") });
-const token = crypto.randomUUID();
-const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
-const engine = await compileEngine(
-  [{ name: "E2E_CLAUDE_SECRET", source: "test", value: secret }],
-  key,
-  {
-    encoded: true,
-    shapes: false,
-    disabledFormats: [],
-    restoreIntoTools: "all",
-    dialect: messagesDialect,
-  },
-);
-const proxy = serve({
-  agent: claudeProxy,
-  engine,
-  dialect: messagesDialect,
-  settings,
-  token,
-  session,
-  unix: socket,
+const claude = await startClaudeProxy({
+  upstream: upstream.origin,
+  secrets: [{ name: "E2E_CLAUDE_SECRET", source: "test", value: secret }],
 });
+const { proxy } = claude;
+const socket = claude.socket!;
 afterAll(async () => {
-  await proxy.stop();
-  session.close();
+  await claude.stop();
   await upstream.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function send(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`http://localhost${path}`, {
-    method: "POST",
-    unix: socket,
-    headers: { [PROXY_TOKEN_HEADER]: token, "x-api-key": "sk-ant-api03-fake", ...headers },
-    body: JSON.stringify(body),
-  } as RequestInit);
+  return claude.send(path, JSON.stringify(body), headers);
 }
 
 describe("the proxy for Claude Code, on a Unix socket", () => {

@@ -4,55 +4,26 @@
  * once instead; the same string outside a signed block is redacted and forwarded.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { claudeProxy } from "../../src/agents/claude/proxy.ts";
-import { messagesDialect } from "../../src/agents/claude/wire.ts";
-import { schema } from "../../src/config/schema.ts";
-import { compileEngine, importSurrogateKey } from "../../src/core/mod.ts";
-import { PROXY_TOKEN_HEADER, serve } from "../../src/proxy/mod.ts";
-import { createSession } from "../../src/report/index.ts";
 import { startMockAnthropic } from "../e2e/mock-anthropic.ts";
+import { startClaudeProxy } from "./claude-harness.ts";
 import { fakes } from "../core/redact/shapes-fakes.ts";
 
 const upstream = startMockAnthropic(() => [{ type: "text", text: "ok" }]);
-const dir = mkdtempSync(join(tmpdir(), "ficta-claude-signed-"));
-const settings = schema.parse({ upstream: { anthropic: upstream.origin } });
-const session = createSession(settings, { FICTA_HOME: join(dir, "home") });
-const token = crypto.randomUUID();
-const key = await importSurrogateKey(crypto.getRandomValues(new Uint8Array(32)));
-const engine = await compileEngine(
-  [{ name: "REGISTERED", source: "test", value: `registered-${crypto.randomUUID()}` }],
-  key,
-  {
-    encoded: true,
-    shapes: true,
-    disabledFormats: [],
-    restoreIntoTools: "all",
-    dialect: messagesDialect,
-  },
-);
-const proxy = serve({
-  agent: claudeProxy,
-  engine,
-  dialect: messagesDialect,
-  settings,
-  token,
-  session,
+const claude = await startClaudeProxy({
+  upstream: upstream.origin,
+  secrets: [{ name: "REGISTERED", source: "test", value: `registered-${crypto.randomUUID()}` }],
+  shapes: true,
+  unix: false,
 });
 afterAll(async () => {
-  await proxy.stop();
-  session.close();
+  await claude.stop();
   await upstream.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 function send(content: unknown[]) {
-  return fetch(`${proxy.origin}/v1/messages`, {
-    method: "POST",
-    headers: { [PROXY_TOKEN_HEADER]: token, "x-api-key": "sk-ant-api03-fake" },
-    body: JSON.stringify({
+  return claude.send(
+    "/v1/messages",
+    JSON.stringify({
       model: "m",
       messages: [
         { role: "user", content: "hi" },
@@ -60,7 +31,7 @@ function send(content: unknown[]) {
         { role: "user", content: "go on" },
       ],
     }),
-  });
+  );
 }
 
 describe("a credential shape inside a signed thinking block", () => {
