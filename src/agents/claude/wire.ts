@@ -29,4 +29,11 @@ export const messagesDialect: Dialect = {
   calls: [{ type: "tool_use", field: "input", input: "object" }],
   verbatim: ["thinking", "redacted_thinking"],
   tools: { Bash: { fields: { command: "shell" } } },
+  truncation: {
+    // A tool output over Claude Code's limit is saved to a file and sent as its first 2 KB, cut
+    // anywhere (mid-line, mid-value: measured with 2.1.332), then `\n...\n</persisted-output>`
+    // (as written in the request's JSON). A value cut there leaves a prefix just before it.
+    markers: [{ open: "\\n...\\n", close: "</persisted-output>", within: 0 }],
+    outputKeys: [],
+  },
 };
