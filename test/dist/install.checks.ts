@@ -91,7 +91,12 @@ describe("install.sh", () => {
     "--yes runs `ficta install`: the codex shim lands beside it",
     async () => {
       overrides = new Map();
-      const installed = await install(["--yes"], { SHELL: "/bin/sh" });
+      // Shims go only in front of agents found; whether Claude Code is installed globally is the
+      // machine's business, not this check's: point its lookup at nothing.
+      const installed = await install(["--yes"], {
+        SHELL: "/bin/sh",
+        FICTA_REAL_CLAUDE: join(tempDir("install-no-claude"), "claude"),
+      });
       expect(installed.code).toBe(0);
       stderrIsFictas(installed.stderr);
       const home = /installed ficta .* to (\S+)\/\.ficta\/bin\/ficta\n/.exec(installed.stderr)![1];
